@@ -1,0 +1,2 @@
+/** JMH benchmarks of the CPU kernels and model. */
+package org.jmamba.bench;

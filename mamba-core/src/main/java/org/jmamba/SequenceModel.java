@@ -1,0 +1,70 @@
+package org.jmamba;
+
+/**
+ * A Mamba language model, whatever runs it (the pure-Java CPU model, the CUDA one).
+ *
+ * <p>Two equivalent modes: the parallel mode processes whole sequences at once (training, prompt
+ * prefill, scoring); the recurrent mode advances a {@link MambaState} one token at a time in
+ * constant time and memory. Both give the same numbers.
+ *
+ * <p>Implementations are thread-safe: one loaded model may serve many threads at once, each with
+ * its own {@link MambaState}. Methods that train ({@link #lossAndGradients}) read the parameters
+ * and write only into the gradient object they are given.
+ */
+public interface SequenceModel extends AutoCloseable {
+
+    MambaConfig config();
+
+    /**
+     * Parallel forward over {@code tokens[batch][len]} (all rows of one length).
+     *
+     * @param withHiddenStates also return the per-layer hidden states
+     * @throws IllegalArgumentException on ragged rows or a token outside {@code [0, vocabSize)}
+     */
+    ForwardResult forward(int[][] tokens, boolean withHiddenStates);
+
+    /** A fresh (empty-prompt) state for {@code batch} sequences. */
+    MambaState newState(int batch);
+
+    /**
+     * Feeds each row's prompt through the model in parallel mode and leaves {@code state} at the
+     * end of it. Rows may have different lengths (an empty row leaves that sequence as it was and
+     * yields null logits).
+     *
+     * @param tokens {@code tokens[row]}, one prompt per sequence of the state's batch
+     * @return {@code [batch][vocabSize]}: the logits after each row's last token
+     */
+    float[][] prefill(MambaState state, int[][] tokens);
+
+    /**
+     * Advances every sequence of {@code state} by one token.
+     *
+     * @param tokens one token per sequence of the batch
+     * @return {@code [batch][vocabSize]} logits predicting the next token of each sequence
+     */
+    float[][] step(MambaState state, int[] tokens);
+
+    /**
+     * The mean cross-entropy of {@code targets} given {@code inputs} over all positions whose target
+     * is not negative, and its gradient with respect to every parameter, <em>added</em> into
+     * {@code gradients} (same layout as {@link #weights()}).
+     *
+     * @param inputs    [batch][len] token ids
+     * @param targets   [batch][len] the token each position should predict, or -1 to ignore it
+     * @param gradients accumulator, e.g. {@code MambaWeights.zeros(config())}
+     * @return the mean loss over the counted positions
+     */
+    double lossAndGradients(int[][] inputs, int[][] targets, MambaWeights gradients);
+
+    /** The model's parameters (the fp32 master copy; shared, not copied). */
+    MambaWeights weights();
+
+    /**
+     * Tells the model that {@link #weights()} changed in place (an optimiser step), so that any
+     * derived copy (quantised or device weights) is refreshed before the next use.
+     */
+    void weightsUpdated();
+
+    @Override
+    void close();
+}

@@ -37,12 +37,65 @@ public interface SequenceModel extends AutoCloseable {
     float[][] prefill(MambaState state, int[][] tokens);
 
     /**
+     * Like {@link #prefill} but returns the logits after <em>every</em> token, for scoring long
+     * texts chunk by chunk through the recurrent state (memory bounded by the chunk, not the text).
+     * Rows must all have the same length here.
+     *
+     * <p>The default advances the state with {@link #step} one token at a time, which is exact but
+     * slow; implementations should override it with their parallel path.
+     *
+     * @param tokens {@code tokens[row]}, one chunk per sequence of the state's batch, equal lengths
+     * @return {@code [batch][len][vocabSize]}: {@code [b][t]} predicts the token after {@code tokens[b][t]}
+     * @throws IllegalArgumentException on ragged rows or a batch that differs from the state's
+     */
+    default float[][][] prefillAll(MambaState state, int[][] tokens) {
+        if (tokens.length != state.batch()) {
+            throw new IllegalArgumentException("prefillAll: " + tokens.length + " rows for a state of batch " + state.batch());
+        }
+        int len = tokens.length == 0 ? 0 : tokens[0].length;
+        for (int[] row : tokens) {
+            if (row.length != len) {
+                throw new IllegalArgumentException("prefillAll: rows must have one length, got " + row.length + " and " + len);
+            }
+        }
+        float[][][] out = new float[tokens.length][len][];
+        int[] column = new int[tokens.length];
+        for (int t = 0; t < len; t++) {
+            for (int b = 0; b < tokens.length; b++) {
+                column[b] = tokens[b][t];
+            }
+            float[][] logits = step(state, column);
+            for (int b = 0; b < tokens.length; b++) {
+                out[b][t] = logits[b].clone(); // step may reuse its output arrays
+            }
+        }
+        return out;
+    }
+
+    /**
      * Advances every sequence of {@code state} by one token.
      *
      * @param tokens one token per sequence of the batch
      * @return {@code [batch][vocabSize]} logits predicting the next token of each sequence
      */
     float[][] step(MambaState state, int[] tokens);
+
+    /**
+     * {@link #step(MambaState, int[])} writing the logits into {@code logits[b][0 .. vocabSize)}
+     * instead of new arrays, so that a decode loop need not allocate per token. The default copies
+     * from {@code step}; implementations override it to allocate nothing.
+     *
+     * @param logits {@code [batch][>= vocabSize]}, overwritten
+     */
+    default void step(MambaState state, int[] tokens, float[][] logits) {
+        float[][] r = step(state, tokens);
+        if (logits == null || logits.length != r.length) {
+            throw new IllegalArgumentException("logits must have one row per sequence of the batch (" + r.length + ")");
+        }
+        for (int b = 0; b < r.length; b++) {
+            System.arraycopy(r[b], 0, logits[b], 0, r[b].length);
+        }
+    }
 
     /**
      * The mean cross-entropy of {@code targets} given {@code inputs} over all positions whose target

@@ -1,0 +1,556 @@
+package org.jmamba.cpu;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.jmamba.FloatTensor;
+import org.jmamba.ForwardResult;
+import org.jmamba.MambaConfig;
+import org.jmamba.MambaState;
+import org.jmamba.MambaWeights;
+import org.jmamba.SequenceModel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pure-Java fp32 Mamba-1 language model.
+ *
+ * <p>Thread-safe: the weights are only read, every call allocates its own scratch, and all calls
+ * share the model's one thread pool. States are per caller.
+ */
+public final class CpuMamba implements SequenceModel {
+    private static final Logger log = LoggerFactory.getLogger(CpuMamba.class);
+
+    private final MambaWeights weights;
+    private final MambaConfig config;
+    private final Parallel par;
+    /** The large matrices in the inference storage type (wrapping the master when f32). */
+    private final InferenceWeights packed;
+    /** Per layer A = -exp(A_log); derived from the weights, refreshed by {@link #weightsUpdated()}. */
+    private volatile float[][] negA;
+    private volatile boolean closed;
+
+    private CpuMamba(MambaWeights weights, CpuOptions options) {
+        this.weights = weights;
+        this.config = weights.config();
+        this.par = new Parallel(options.threads());
+        this.packed = new InferenceWeights(weights, options.weightType());
+        this.negA = computeNegA(weights);
+    }
+
+    /** A model over {@code weights} (shared, not copied) with its own pool of {@code options.threads()}. */
+    public static CpuMamba create(MambaWeights weights, CpuOptions options) {
+        Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(options, "options");
+        CpuMamba m = new CpuMamba(weights, options);
+        log.debug("CPU Mamba model: {} layers, dModel {}, {} parameters, {} threads", m.config.nLayer(),
+                m.config.dModel(), m.config.parameterCount(), options.threads());
+        return m;
+    }
+
+    /** A model with one thread per available processor. */
+    public static CpuMamba create(MambaWeights weights) {
+        return create(weights, CpuOptions.defaults());
+    }
+
+    private static float[][] computeNegA(MambaWeights w) {
+        float[][] a = new float[w.config().nLayer()][];
+        for (int l = 0; l < a.length; l++) {
+            a[l] = MambaBlock.negExpA(w.layer(l).aLog().data());
+        }
+        return a;
+    }
+
+    @Override
+    public MambaConfig config() {
+        return config;
+    }
+
+    @Override
+    public ForwardResult forward(int[][] tokens, boolean withHiddenStates) {
+        checkOpen();
+        int L = checkRectangular(tokens, "tokens");
+        int B = tokens.length;
+        int BT = checkedRows(B, L);
+        int C = config.dModel();
+        int V = config.vocabSize();
+        checkFits("logits of tokens", (long) BT * V);
+        int[] flat = flatten(tokens, L, "tokens");
+
+        float[] residual = new float[BT * C];
+        Embedding.forward(residual, flat, weights.embedding().data(), BT, C);
+        List<FloatTensor> hidden = withHiddenStates ? new ArrayList<>() : null;
+        runLayers(residual, B, L, null, null, hidden);
+        float[] normed = new float[BT * C];
+        RmsNorm.forward(normed, null, residual, weights.normF().data(), BT, C, config.normEps());
+        if (hidden != null) {
+            hidden.add(new FloatTensor(normed, B, L, C));
+        }
+        float[] logits = new float[BT * V];
+        Linear.forward(par, logits, normed, weights.head().data(), null, BT, C, V);
+        return new ForwardResult(new FloatTensor(logits, B, L, V), hidden == null ? List.of() : hidden);
+    }
+
+    /**
+     * The mean cross-entropy of {@code targets} given {@code inputs} over positions whose target is
+     * not negative (NaN if there are none): {@link #lossAndGradients} without the gradients.
+     */
+    public double loss(int[][] inputs, int[][] targets) {
+        checkOpen();
+        int L = checkRectangular(inputs, "inputs");
+        int Lt = checkRectangular(targets, "targets");
+        if (targets.length != inputs.length || Lt != L) {
+            throw new IllegalArgumentException("targets must have the shape of inputs [" + inputs.length + "][" + L
+                    + "], got [" + targets.length + "][" + Lt + "]");
+        }
+        int[] flatTargets = new int[inputs.length * L];
+        for (int b = 0; b < targets.length; b++) {
+            for (int t = 0; t < L; t++) {
+                int v = targets[b][t];
+                if (v >= config.vocabSize()) {
+                    throw new IllegalArgumentException("targets[" + b + "][" + t + "] = " + v
+                            + " is outside [0, " + config.vocabSize() + ")");
+                }
+                flatTargets[b * L + t] = v;
+            }
+        }
+        float[] logits = forward(inputs, false).logits().data();
+        return CrossEntropy.forward(null, logits, flatTargets, inputs.length * L, config.vocabSize());
+    }
+
+    /** Runs every block over [B, L] rows of {@code residual}, in place. States may be null (zeros). */
+    private void runLayers(float[] residual, int B, int L, float[][] conv, float[][] ssm, List<FloatTensor> hidden) {
+        float[][] a = negA;
+        BlockActivations scratch = new BlockActivations(config, B, L, false);
+        for (int l = 0; l < config.nLayer(); l++) {
+            MambaBlock.forward(par, config, weights.layer(l), a[l], residual, B, L, scratch,
+                    conv == null ? null : conv[l], ssm == null ? null : ssm[l]);
+            if (hidden != null) {
+                hidden.add(new FloatTensor(residual.clone(), B, L, config.dModel()));
+            }
+        }
+    }
+
+    @Override
+    public CpuMambaState newState(int batch) {
+        checkOpen();
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        }
+        return new CpuMambaState(this, config, batch);
+    }
+
+    @Override
+    public float[][] prefill(MambaState state, int[][] tokens) {
+        checkOpen();
+        CpuMambaState s = checkState(state);
+        Objects.requireNonNull(tokens, "tokens");
+        if (tokens.length != s.batch) {
+            throw new IllegalArgumentException("tokens has " + tokens.length + " rows but the state's batch is " + s.batch);
+        }
+        for (int b = 0; b < tokens.length; b++) {
+            if (tokens[b] == null) {
+                throw new IllegalArgumentException("tokens[" + b + "] is null");
+            }
+            checkTokens(tokens[b], "tokens[" + b + "]");
+        }
+        // Rows of one length run together as one batch; ragged prompts become a few such groups.
+        Map<Integer, List<Integer>> byLength = new LinkedHashMap<>();
+        for (int b = 0; b < tokens.length; b++) {
+            if (tokens[b].length > 0) {
+                byLength.computeIfAbsent(tokens[b].length, k -> new ArrayList<>()).add(b);
+            }
+        }
+        float[][] result = new float[s.batch][];
+        for (Map.Entry<Integer, List<Integer>> e : byLength.entrySet()) {
+            int[] rows = e.getValue().stream().mapToInt(Integer::intValue).toArray();
+            float[][] logits = prefillRows(s, tokens, rows, e.getKey());
+            for (int i = 0; i < rows.length; i++) {
+                result[rows[i]] = logits[i];
+                s.positions[rows[i]] += e.getKey();
+            }
+        }
+        return result;
+    }
+
+    /**
+     * The parallel path for scoring chunk by chunk: one pass over the chunk from the state, logits
+     * at every position.
+     */
+    @Override
+    public float[][][] prefillAll(MambaState state, int[][] tokens) {
+        checkOpen();
+        CpuMambaState s = checkState(state);
+        Objects.requireNonNull(tokens, "tokens");
+        if (tokens.length != s.batch) {
+            throw new IllegalArgumentException("tokens has " + tokens.length + " rows but the state's batch is " + s.batch);
+        }
+        if (tokens[0] != null && tokens[0].length == 0 && Arrays.stream(tokens).allMatch(r -> r != null && r.length == 0)) {
+            return new float[s.batch][0][];
+        }
+        int L = checkRectangular(tokens, "tokens");
+        flatten(tokens, L, "tokens"); // checks every id before the state changes
+        int B = s.batch;
+        checkFits("logits of tokens", (long) B * L * config.vocabSize());
+        int[] rows = new int[B];
+        for (int b = 0; b < B; b++) {
+            rows[b] = b;
+        }
+        float[][] flat = head(prefillResidual(s, tokens, rows, L), B * L);
+        float[][][] out = new float[B][][];
+        for (int b = 0; b < B; b++) {
+            out[b] = Arrays.copyOfRange(flat, b * L, (b + 1) * L);
+            s.positions[b] += L;
+        }
+        return out;
+    }
+
+    /** Prefills the given rows of the state (all with prompts of length L); returns their last logits. */
+    private float[][] prefillRows(CpuMambaState s, int[][] tokens, int[] rows, int L) {
+        int G = rows.length;
+        int C = config.dModel();
+        float[] residual = prefillResidual(s, tokens, rows, L);
+        // Only the last position of each row is needed: the head is the largest product.
+        float[] last = new float[G * C];
+        for (int i = 0; i < G; i++) {
+            System.arraycopy(residual, (i * L + L - 1) * C, last, i * C, C);
+        }
+        return head(last, G);
+    }
+
+    /**
+     * Runs the given rows of the state (all with L tokens) through every block, advancing their conv
+     * windows and SSM states; returns the final residual stream [rows.length * L, C].
+     */
+    private float[] prefillResidual(CpuMambaState s, int[][] tokens, int[] rows, int L) {
+        int G = rows.length;
+        int BT = checkedRows(G, L);
+        int C = config.dModel();
+        int D = config.dInner();
+        int convRow = (config.dConv() - 1) * D;
+        int ssmRow = D * config.dState();
+        int nLayer = config.nLayer();
+        boolean whole = G == s.batch; // every row in order: use the state's arrays directly
+        for (int i = 0; i < G && whole; i++) {
+            whole = rows[i] == i;
+        }
+        float[][] conv = whole ? s.conv : new float[nLayer][G * convRow];
+        float[][] ssm = whole ? s.ssm : new float[nLayer][G * ssmRow];
+        if (!whole) {
+            for (int l = 0; l < nLayer; l++) {
+                for (int i = 0; i < G; i++) {
+                    System.arraycopy(s.conv[l], rows[i] * convRow, conv[l], i * convRow, convRow);
+                    System.arraycopy(s.ssm[l], rows[i] * ssmRow, ssm[l], i * ssmRow, ssmRow);
+                }
+            }
+        }
+        int[] flat = new int[BT];
+        for (int i = 0; i < G; i++) {
+            System.arraycopy(tokens[rows[i]], 0, flat, i * L, L);
+        }
+        float[] residual = new float[BT * C];
+        Embedding.forward(residual, flat, weights.embedding().data(), BT, C);
+        runLayers(residual, G, L, conv, ssm, null);
+        if (!whole) {
+            for (int l = 0; l < nLayer; l++) {
+                for (int i = 0; i < G; i++) {
+                    System.arraycopy(conv[l], i * convRow, s.conv[l], rows[i] * convRow, convRow);
+                    System.arraycopy(ssm[l], i * ssmRow, s.ssm[l], rows[i] * ssmRow, ssmRow);
+                }
+            }
+        }
+        return residual;
+    }
+
+    @Override
+    public float[][] step(MambaState state, int[] tokens) {
+        float[][] logits = new float[state == null ? 0 : state.batch()][config.vocabSize()];
+        step(state, tokens, logits);
+        return logits;
+    }
+
+    /**
+     * The decode step without allocation: {@link Decoder} (scratch kept in the state) with the
+     * inference weights. Same numbers as {@link #stepReference} up to float rounding.
+     */
+    @Override
+    public void step(MambaState state, int[] tokens, float[][] logits) {
+        checkOpen();
+        CpuMambaState s = checkState(state);
+        Objects.requireNonNull(tokens, "tokens");
+        if (tokens.length != s.batch) {
+            throw new IllegalArgumentException("tokens has " + tokens.length + " entries but the state's batch is " + s.batch);
+        }
+        checkTokens(tokens, "tokens");
+        Objects.requireNonNull(logits, "logits");
+        if (logits.length != s.batch) {
+            throw new IllegalArgumentException("logits has " + logits.length + " rows but the state's batch is " + s.batch);
+        }
+        for (int b = 0; b < logits.length; b++) {
+            if (logits[b] == null || logits[b].length < config.vocabSize()) {
+                throw new IllegalArgumentException("logits[" + b + "] must hold " + config.vocabSize() + " values");
+            }
+        }
+        if (s.decoder == null) {
+            s.decoder = new Decoder(config, s.batch, par.threads(), packed);
+        }
+        s.decoder.step(par.pool(), weights, packed, negA, s, tokens, logits);
+        for (int b = 0; b < s.batch; b++) {
+            s.positions[b]++;
+        }
+    }
+
+    /**
+     * The readable recurrent step ({@link MambaBlock#step} per layer, f32 master weights), the
+     * reference the decoder is tested against.
+     */
+    float[][] stepReference(MambaState state, int[] tokens) {
+        checkOpen();
+        CpuMambaState s = checkState(state);
+        Objects.requireNonNull(tokens, "tokens");
+        if (tokens.length != s.batch) {
+            throw new IllegalArgumentException("tokens has " + tokens.length + " entries but the state's batch is " + s.batch);
+        }
+        checkTokens(tokens, "tokens");
+        int B = s.batch;
+        int C = config.dModel();
+        float[] residual = new float[B * C];
+        Embedding.forward(residual, tokens, weights.embedding().data(), B, C);
+        float[][] a = negA;
+        MambaBlock.StepScratch scratch = new MambaBlock.StepScratch(config, B);
+        for (int l = 0; l < config.nLayer(); l++) {
+            MambaBlock.step(par, config, weights.layer(l), a[l], residual, B, scratch, s.conv[l], s.ssm[l]);
+        }
+        for (int b = 0; b < B; b++) {
+            s.positions[b]++;
+        }
+        return head(residual, B);
+    }
+
+    /** norm_f then the head over [rows, C] final residuals: [rows][V] logits. */
+    private float[][] head(float[] residual, int rows) {
+        int C = config.dModel();
+        int V = config.vocabSize();
+        float[] normed = new float[rows * C];
+        RmsNorm.forward(normed, null, residual, weights.normF().data(), rows, C, config.normEps());
+        float[] logits = new float[rows * V];
+        Linear.forward(par, logits, normed, weights.head().data(), null, rows, C, V);
+        float[][] out = new float[rows][];
+        for (int r = 0; r < rows; r++) {
+            out[r] = Arrays.copyOfRange(logits, r * V, (r + 1) * V);
+        }
+        return out;
+    }
+
+    /** Logits materialised at once by {@link #lossAndGradients}: the head runs over slabs of rows (~16 MB). */
+    private static final int HEAD_SLAB_FLOATS = 1 << 22;
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Runs the forward keeping each layer's activations (O(B·L·dInner) per layer; the scan's
+     * [B, L, dInner, dState] states are never stored: its backward recomputes them chunk by chunk),
+     * then the head and loss over slabs of rows, then every backward pass in reverse. The result is
+     * the same bit for bit on every run and for any thread count. When no target is counted the loss
+     * is NaN and {@code gradients} is left untouched.
+     *
+     * @throws IllegalArgumentException on ragged or mismatched arrays, a token or target outside the
+     *                                  vocabulary, or gradients of another config
+     */
+    @Override
+    public double lossAndGradients(int[][] inputs, int[][] targets, MambaWeights gradients) {
+        checkOpen();
+        Objects.requireNonNull(gradients, "gradients");
+        if (!gradients.config().equals(config)) {
+            throw new IllegalArgumentException("gradients are for config " + gradients.config()
+                    + " but the model's is " + config);
+        }
+        if (gradients == weights) {
+            throw new IllegalArgumentException("gradients must not be the model's own weights");
+        }
+        int L = checkRectangular(inputs, "inputs");
+        int B = inputs.length;
+        int BT = checkedRows(B, L);
+        int[] flat = flatten(inputs, L, "inputs");
+        int[] flatTargets = checkedTargets(targets, B, L);
+        int count = 0;
+        for (int t : flatTargets) {
+            if (t >= 0) {
+                count++;
+            }
+        }
+        if (count == 0) {
+            return Double.NaN;
+        }
+        int C = config.dModel();
+        int V = config.vocabSize();
+        int nLayer = config.nLayer();
+        float[][] a = negA;
+
+        // Forward, keeping every layer's activations.
+        float[] residual = new float[BT * C];
+        Embedding.forward(residual, flat, weights.embedding().data(), BT, C);
+        BlockActivations[] acts = new BlockActivations[nLayer];
+        for (int l = 0; l < nLayer; l++) {
+            acts[l] = new BlockActivations(config, B, L, true);
+            MambaBlock.forward(par, config, weights.layer(l), a[l], residual, B, L, acts[l], null, null);
+        }
+        float[] normed = new float[BT * C];
+        float[] rstd = new float[BT];
+        RmsNorm.forward(normed, rstd, residual, weights.normF().data(), BT, C, config.normEps());
+
+        // Head, loss and their backward a slab of rows at a time: [BT, V] logits never exist at once.
+        // The tied head's gradient lands in the embedding's, which the input side adds to below.
+        float[] head = weights.head().data();
+        float[] dHead = (config.tieEmbeddings() ? gradients.embedding() : gradients.untiedHead()).data();
+        float[] dNormed = new float[BT * C];
+        int slab = Math.max(1, Math.min(BT, HEAD_SLAB_FLOATS / V));
+        float[] logits = new float[slab * V];
+        float scale = 1f / count;
+        double lossSum = 0;
+        for (int r0 = 0; r0 < BT; r0 += slab) {
+            int rows = Math.min(slab, BT - r0);
+            Linear.forward(par, logits, normed, r0 * C, C, head, null, rows, C, V);
+            lossSum += CrossEntropy.backward(par, logits, logits, flatTargets, r0, rows, V, scale); // in place
+            Linear.backward(par, dNormed, r0 * C, C, dHead, null, logits, normed, r0 * C, C, head, rows, C, V);
+        }
+
+        // Backward through norm_f, the blocks in reverse, and the embedding.
+        float[] dResidual = new float[BT * C];
+        RmsNorm.backward(par, dResidual, gradients.normF().data(), dNormed, residual, rstd, weights.normF().data(), BT, C);
+        BlockBackwardScratch scratch = new BlockBackwardScratch(config, B, L);
+        for (int l = nLayer - 1; l >= 0; l--) {
+            MambaBlock.backward(par, config, weights.layer(l), a[l], acts[l], dResidual, gradients.layer(l), scratch);
+            acts[l] = null; // this layer's activations are dead: let the collector have them
+        }
+        Embedding.backward(par, gradients.embedding().data(), dResidual, flat, BT, C);
+        return lossSum / count;
+    }
+
+    /** targets as one [B*L] array, checked against the inputs' shape and the vocabulary. */
+    private int[] checkedTargets(int[][] targets, int B, int L) {
+        Objects.requireNonNull(targets, "targets");
+        if (targets.length != B) {
+            throw new IllegalArgumentException("targets has " + targets.length + " rows but inputs has " + B);
+        }
+        int[] flat = new int[B * L];
+        for (int b = 0; b < B; b++) {
+            if (targets[b] == null || targets[b].length != L) {
+                throw new IllegalArgumentException("targets[" + b + "] must have the inputs' length " + L + ", got "
+                        + (targets[b] == null ? "null" : targets[b].length));
+            }
+            for (int t = 0; t < L; t++) {
+                int v = targets[b][t];
+                if (v >= config.vocabSize()) {
+                    throw new IllegalArgumentException("targets[" + b + "][" + t + "] = " + v
+                            + " is outside [0, " + config.vocabSize() + ")");
+                }
+                flat[b * L + t] = v;
+            }
+        }
+        return flat;
+    }
+
+    @Override
+    public MambaWeights weights() {
+        return weights;
+    }
+
+    /** The matrices the inference paths read, in the storage type of the options. */
+    public InferenceWeights inferenceWeights() {
+        return packed;
+    }
+
+    /** The model's thread count. */
+    public int threads() {
+        return par.threads();
+    }
+
+    @Override
+    public void weightsUpdated() {
+        negA = computeNegA(weights);
+        packed.update(weights);
+    }
+
+    /** Shuts the thread pool down; later calls throw {@link IllegalStateException}. */
+    @Override
+    public void close() {
+        closed = true;
+        par.close();
+    }
+
+    // ---- argument checks ----
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("model is closed");
+        }
+    }
+
+    private CpuMambaState checkState(MambaState state) {
+        Objects.requireNonNull(state, "state");
+        if (!(state instanceof CpuMambaState s) || s.owner != this) {
+            throw new IllegalArgumentException("state was not created by this model");
+        }
+        s.checkOpen();
+        return s;
+    }
+
+    /** Checks a non-empty rectangular [rows][len] array and its token ids; returns len. */
+    private int checkRectangular(int[][] tokens, String name) {
+        Objects.requireNonNull(tokens, name);
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException(name + " has no rows");
+        }
+        if (tokens[0] == null || tokens[0].length == 0) {
+            throw new IllegalArgumentException(name + "[0] is " + (tokens[0] == null ? "null" : "empty"));
+        }
+        int L = tokens[0].length;
+        for (int b = 0; b < tokens.length; b++) {
+            if (tokens[b] == null) {
+                throw new IllegalArgumentException(name + "[" + b + "] is null");
+            }
+            if (tokens[b].length != L) {
+                throw new IllegalArgumentException(name + " is ragged: row 0 has " + L + " tokens, row " + b
+                        + " has " + tokens[b].length);
+            }
+        }
+        return L;
+    }
+
+    private int[] flatten(int[][] tokens, int L, String name) {
+        int[] flat = new int[tokens.length * L];
+        for (int b = 0; b < tokens.length; b++) {
+            checkTokens(tokens[b], name + "[" + b + "]");
+            System.arraycopy(tokens[b], 0, flat, b * L, L);
+        }
+        return flat;
+    }
+
+    private void checkTokens(int[] row, String name) {
+        int V = config.vocabSize();
+        for (int t = 0; t < row.length; t++) {
+            if (row[t] < 0 || row[t] >= V) {
+                throw new IllegalArgumentException(name + "[" + t + "] = " + row[t] + " is not a token id in [0, " + V + ")");
+            }
+        }
+    }
+
+    /** B*L rows, rejected when any per-row buffer of the pass would not fit one Java array. */
+    private int checkedRows(int B, int L) {
+        long bt = (long) B * L;
+        long widest = Math.max(2L * config.dInner(), Math.max(config.dModel(), config.xProjOut()));
+        checkFits("activations of tokens", bt * widest);
+        return (int) bt;
+    }
+
+    private static void checkFits(String what, long n) {
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(what + " would need " + n + " floats, more than one array holds; "
+                    + "split the batch");
+        }
+    }
+}

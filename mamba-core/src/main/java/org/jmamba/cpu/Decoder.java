@@ -1,0 +1,225 @@
+package org.jmamba.cpu;
+
+import org.jmamba.LayerWeights;
+import org.jmamba.MambaConfig;
+import org.jmamba.MambaWeights;
+import org.jmamba.kernels.Kernels;
+import org.jmamba.kernels.PackedMatrix;
+import org.jmamba.kernels.WorkerPool;
+
+/**
+ * The recurrent step (one token per sequence) as the decode loop runs it: the math of
+ * {@link MambaBlock#step}, which stays the readable reference it is tested against, arranged so that
+ * a step allocates nothing and hands work to the thread pool only four times per layer.
+ *
+ * <p>Decoding reads every weight once per token, so its speed is set by memory bandwidth. Each
+ * phase below splits the rows of one weight matrix between the workers (each streams its own part
+ * of W from memory once, whatever the batch), and work that needs only a channel's own values is
+ * fused into the phase that produces them:
+ * <pre>
+ *   (caller)   h = RMSNorm(residual)
+ *   IN         x, z = in_proj(h) for the worker's channels; u = silu(conv_step(x)) for them
+ *   X          Δr, B, C = x_proj(u)                              rows of x_proj
+ *   SCAN       Δ = dt_proj(Δr); y = scan_step(u, Δ, A, B, C, D) · silu(z)   the worker's channels
+ *   OUT        residual += out_proj(y)                           rows of out_proj
+ *   (after the last layer)  HEAD: logits = head(RMSNorm_f(residual))        rows of the head
+ * </pre>
+ * An instance holds the scratch of one state (batch B) and is used by one thread at a time (the
+ * state's owner). The object itself is the pool's job, with the phase in a field.
+ */
+final class Decoder implements WorkerPool.Task {
+    private static final int IN = 0;
+    private static final int X = 1;
+    private static final int SCAN = 2;
+    private static final int OUT = 3;
+    private static final int HEAD = 4;
+    /** Channel ranges are split at multiples of this (whole vectors for the channel-wise kernels). */
+    private static final int CHANNEL_ALIGN = 16;
+    /** Row ranges of weight matrices are split at multiples of this (whole register tiles). */
+    private static final int ROW_ALIGN = 8;
+
+    private final MambaConfig c;
+    private final int batch;
+    private final float[] residual;
+    private final float[] normed;
+    private final float[] xz;
+    private final float[] u;
+    private final float[] dbc;
+    private final float[] dt;
+    private final float[] gated;
+    private final float[] out;
+    private final float[] logitsFlat; // batch > 1 only
+    private final float[][] scratch;  // per worker, for the widen path of packed products
+
+    // The job's arguments, set before each pool.run (read by the workers after the hand-off).
+    private int phase;
+    private LayerWeights lw;
+    private float[] a;
+    private float[] conv;
+    private float[] ssm;
+    private PackedMatrix matrix;
+    private float[] logitsOut;
+    private int logitsLd;
+
+    Decoder(MambaConfig c, int batch, int threads, InferenceWeights pw) {
+        this.c = c;
+        this.batch = batch;
+        int B = batch;
+        residual = new float[B * c.dModel()];
+        normed = new float[B * c.dModel()];
+        xz = new float[B * 2 * c.dInner()];
+        u = new float[B * c.dInner()];
+        dbc = new float[B * c.xProjOut()];
+        dt = new float[B * c.dInner()];
+        gated = new float[B * c.dInner()];
+        out = new float[B * c.dModel()];
+        logitsFlat = B > 1 ? new float[B * c.vocabSize()] : null;
+        int s = pw.head.scratchFloats(B);
+        for (int l = 0; l < c.nLayer(); l++) {
+            s = Math.max(s, Math.max(pw.inProj[l].scratchFloats(B), pw.xProj[l].scratchFloats(B)));
+            s = Math.max(s, Math.max(pw.dtProj[l].scratchFloats(B), pw.outProj[l].scratchFloats(B)));
+        }
+        scratch = new float[threads][s];
+    }
+
+    int batch() {
+        return batch;
+    }
+
+    /**
+     * Advances every sequence of the state by one token and writes the next-token logits into
+     * {@code logits[b][0..V)}. Tokens must already be checked.
+     */
+    void step(WorkerPool pool, MambaWeights w, InferenceWeights pw, float[][] negA, CpuMambaState s,
+              int[] tokens, float[][] logits) {
+        int C = c.dModel();
+        float[] emb = w.embedding().data();
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(emb, tokens[b] * C, residual, b * C, C);
+        }
+        float eps = (float) c.normEps();
+        for (int l = 0; l < c.nLayer(); l++) {
+            lw = w.layer(l);
+            a = negA[l];
+            conv = s.conv[l];
+            ssm = s.ssm[l];
+            for (int b = 0; b < batch; b++) {
+                Kernels.rmsnorm(normed, b * C, residual, b * C, lw.norm().data(), C, eps);
+            }
+            run(pool, IN, pw.inProj[l]);
+            run(pool, X, pw.xProj[l]);
+            run(pool, SCAN, pw.dtProj[l]);
+            run(pool, OUT, pw.outProj[l]);
+        }
+        for (int b = 0; b < batch; b++) {
+            Kernels.rmsnorm(normed, b * C, residual, b * C, w.normF().data(), C, eps);
+        }
+        if (batch == 1) {
+            logitsOut = logits[0];
+            logitsLd = c.vocabSize();
+        } else {
+            logitsOut = logitsFlat;
+            logitsLd = c.vocabSize();
+        }
+        run(pool, HEAD, pw.head);
+        if (batch > 1) {
+            int V = c.vocabSize();
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(logitsFlat, b * V, logits[b], 0, V);
+            }
+        }
+        lw = null;
+        a = conv = ssm = null;
+        matrix = null;
+        logitsOut = null;
+    }
+
+    private void run(WorkerPool pool, int phase, PackedMatrix m) {
+        this.phase = phase;
+        this.matrix = m;
+        pool.run(this);
+    }
+
+    /** Start of part {@code i} of {@code n} split in {@code parts}, at a multiple of {@code align}. */
+    private static int bound(int n, int parts, int i, int align) {
+        if (i >= parts) {
+            return n;
+        }
+        long b = (long) n * i / parts;
+        return (int) Math.min(n, (b + align / 2) / align * align);
+    }
+
+    @Override
+    public void run(int worker, int workers) {
+        int B = batch;
+        int C = c.dModel();
+        int D = c.dInner();
+        int N = c.dState();
+        int R = c.dtRank();
+        int S = c.xProjOut();
+        int K = c.dConv();
+        float[] scr = scratch[worker];
+        switch (phase) {
+            case IN -> {
+                int d0 = bound(D, workers, worker, CHANNEL_ALIGN);
+                int d1 = bound(D, workers, worker + 1, CHANNEL_ALIGN);
+                if (d0 == d1) {
+                    return;
+                }
+                float[] bias = MambaBlock.data(lw.inProjBias());
+                matrix.multiply(normed, 0, C, xz, 0, 2 * D, bias, 0, B, d0, d1, scr);         // x
+                matrix.multiply(normed, 0, C, xz, 0, 2 * D, bias, 0, B, D + d0, D + d1, scr); // z
+                float[] cw = lw.convWeight().data();
+                float[] cb = MambaBlock.data(lw.convBias());
+                for (int b = 0; b < B; b++) {
+                    Kernels.convStep(u, b * D, xz, b * 2 * D, cw, cb, conv, b * (K - 1) * D, D, K, d0, d1);
+                    Kernels.silu(u, b * D + d0, u, b * D + d0, d1 - d0);
+                }
+            }
+            case X -> {
+                int s0 = bound(S, workers, worker, ROW_ALIGN);
+                int s1 = bound(S, workers, worker + 1, ROW_ALIGN);
+                if (s0 < s1) {
+                    matrix.multiply(u, 0, D, dbc, 0, S, null, 0, B, s0, s1, scr);
+                }
+            }
+            case SCAN -> {
+                int d0 = bound(D, workers, worker, CHANNEL_ALIGN);
+                int d1 = bound(D, workers, worker + 1, CHANNEL_ALIGN);
+                if (d0 == d1) {
+                    return;
+                }
+                // dt_proj has no bias here: dt_bias is added inside the scan, before softplus.
+                matrix.multiply(dbc, 0, S, dt, 0, D, null, 0, B, d0, d1, scr);
+                float[] dtBias = lw.dtBias().data();
+                float[] dSkip = lw.d().data();
+                for (int b = 0; b < B; b++) {
+                    Kernels.scanStep(gated, b * D, u, dt, dtBias, a, dbc, b * S + R, dbc, b * S + R + N, dSkip,
+                            xz, b * 2 * D + D, ssm, b * D * N, D, N, d0, d1);
+                }
+            }
+            case OUT -> {
+                int c0 = bound(C, workers, worker, ROW_ALIGN);
+                int c1 = bound(C, workers, worker + 1, ROW_ALIGN);
+                if (c0 == c1) {
+                    return;
+                }
+                matrix.multiply(gated, 0, D, out, 0, C, MambaBlock.data(lw.outProjBias()), 0, B, c0, c1, scr);
+                for (int b = 0; b < B; b++) {
+                    for (int i = b * C + c0; i < b * C + c1; i++) {
+                        residual[i] += out[i];
+                    }
+                }
+            }
+            case HEAD -> {
+                int V = c.vocabSize();
+                int v0 = bound(V, workers, worker, ROW_ALIGN);
+                int v1 = bound(V, workers, worker + 1, ROW_ALIGN);
+                if (v0 < v1) {
+                    matrix.multiply(normed, 0, C, logitsOut, 0, logitsLd, null, 0, B, v0, v1, scr);
+                }
+            }
+            default -> throw new IllegalStateException("unknown phase " + phase);
+        }
+    }
+}

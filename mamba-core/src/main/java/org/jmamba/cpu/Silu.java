@@ -1,0 +1,36 @@
+package org.jmamba.cpu;
+
+/** SiLU (swish): {@code x * sigmoid(x)}, Mamba's activation after the conv and on the gate z. */
+public final class Silu {
+    private Silu() {
+    }
+
+    /** The scalar function; computed in double so large |x| neither overflows nor loses bits. */
+    public static float silu(float x) {
+        return (float) (x / (1.0 + Math.exp(-x)));
+    }
+
+    /** {@code out[i] = silu(in[i])} for n elements (out may be in). */
+    public static void forward(float[] out, float[] in, int n) {
+        for (int i = 0; i < n; i++) {
+            out[i] = silu(in[i]);
+        }
+    }
+
+    /**
+     * d silu(x) / dx = σ(x) · (1 + x · (1 − σ(x))), computed in double like {@link #silu}.
+     */
+    public static float derivative(float x) {
+        double sig = 1.0 / (1.0 + Math.exp(-x));
+        return (float) (sig * (1.0 + x * (1.0 - sig)));
+    }
+
+    /** Backward of {@link #forward}: {@code dIn[i] += dOut[i] · silu'(in[i])} for n elements. */
+    public static void backward(Parallel par, float[] dIn, float[] dOut, float[] in, int n) {
+        par.parallelFor(n, 20, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                dIn[i] += dOut[i] * derivative(in[i]);
+            }
+        });
+    }
+}

@@ -1,0 +1,207 @@
+package org.jmamba.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.jmamba.LayerWeights;
+import org.jmamba.MambaConfig;
+import org.jmamba.MambaState;
+import org.jmamba.MambaWeights;
+import org.jmamba.kernels.PackedMatrix;
+import org.jmamba.kernels.WeightType;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The allocation-free decoder ({@link CpuMamba#step}) against the readable reference step
+ * ({@link MambaBlock#step} per layer), for every weight type, batch size and thread count.
+ */
+class DecoderTest {
+    private static final double TOL = 1e-5;
+    private final long seed = System.nanoTime();
+    private final Random rnd = new Random(seed);
+
+    /** A config large enough for whole vectors, register tiles and several int8 blocks per row. */
+    static MambaConfig mediumConfig(Random rnd) {
+        return new MambaConfig(96, 2, 301, 16, 4, 200 + rnd.nextInt(9), 7, rnd.nextBoolean(), true, 1e-5, true,
+                rnd.nextBoolean());
+    }
+
+    @Test
+    void f32DecoderMatchesTheReferenceStep() {
+        for (int trial = 0; trial < 8; trial++) {
+            MambaConfig c = trial < 5 ? TestModels.randomConfig(rnd) : mediumConfig(rnd);
+            MambaWeights w = TestModels.randomWeights(c, rnd);
+            int B = 1 + rnd.nextInt(4);
+            int threads = 1 + rnd.nextInt(3);
+            try (CpuMamba m = CpuMamba.create(w, new CpuOptions(threads))) {
+                compareWithReference(m, m, c, B, 6, "f32 " + c + " B=" + B + " threads=" + threads);
+            }
+        }
+    }
+
+    /**
+     * A bf16 or int8 model decodes as an f32 model whose master holds the rounded weights: the
+     * packed kernels add nothing but float rounding to the rounding of the weights themselves.
+     */
+    @Test
+    void packedDecodersMatchTheReferenceOnTheirRoundedWeights() {
+        for (WeightType type : new WeightType[] {WeightType.BF16, WeightType.INT8}) {
+            for (int trial = 0; trial < 4; trial++) {
+                MambaConfig c = trial < 2 ? TestModels.randomConfig(rnd) : mediumConfig(rnd);
+                MambaWeights w = TestModels.randomWeights(c, rnd);
+                int B = 1 + rnd.nextInt(5); // 4 and more rows take the widen-then-GEMM path
+                try (CpuMamba packed = CpuMamba.create(w, new CpuOptions(2, type));
+                     CpuMamba rounded = CpuMamba.create(roundedCopy(w, type), new CpuOptions(2))) {
+                    compareWithReference(packed, rounded, c, B, 5, type + " " + c + " B=" + B);
+                }
+            }
+        }
+    }
+
+    @Test
+    void decodeIsBitIdenticalForAnyThreadCount() {
+        MambaConfig c = mediumConfig(rnd);
+        MambaWeights w = TestModels.randomWeights(c, rnd);
+        int[][] tokens = TestModels.randomTokens(rnd, 2, 7, c.vocabSize());
+        for (WeightType type : WeightType.values()) {
+            float[][] first = null;
+            for (int threads = 1; threads <= 3; threads++) {
+                float[][] got = decode(w, new CpuOptions(threads, type), tokens);
+                if (first == null) {
+                    first = got;
+                } else {
+                    for (int b = 0; b < got.length; b++) {
+                        assertArrayEquals(first[b], got[b], type + " threads=" + threads + " row " + b);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aDecodeStepAllocatesNothing() {
+        MambaConfig c = mediumConfig(rnd);
+        MambaWeights w = TestModels.randomWeights(c, rnd);
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        for (WeightType type : WeightType.values()) {
+            try (CpuMamba m = CpuMamba.create(w, new CpuOptions(2, type)); MambaState s = m.newState(1)) {
+                float[][] logits = new float[1][c.vocabSize()];
+                m.step(s, new int[] {0}, logits); // starts the pool's worker
+                long[] workers = workerIds();
+                int[] tok = {1};
+                long best = Long.MAX_VALUE;
+                // Until the JIT has compiled the kernels, the Vector API boxes its vectors: allow it
+                // rounds to warm up, and require one round of 500 steps to allocate (almost) nothing.
+                for (int round = 0; round < 40 && best > 4096; round++) {
+                    long before = allocated(mx, workers);
+                    for (int i = 0; i < 500; i++) {
+                        m.step(s, tok, logits);
+                        tok[0] = (tok[0] * 31 + 7) % c.vocabSize();
+                    }
+                    best = Math.min(best, allocated(mx, workers) - before);
+                }
+                assertTrue(best <= 4096, type + ": 500 decode steps allocated " + best + " bytes");
+            }
+        }
+    }
+
+    /** Ids of the model pools' worker threads (looked up once: the lookup itself allocates). */
+    private static long[] workerIds() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("jmamba-cpu"))
+                .mapToLong(Thread::threadId).toArray();
+    }
+
+    /** Bytes allocated so far by this thread and the given worker threads. */
+    private static long allocated(com.sun.management.ThreadMXBean mx, long[] workers) {
+        long sum = mx.getCurrentThreadAllocatedBytes();
+        for (long id : workers) {
+            sum += Math.max(0, mx.getThreadAllocatedBytes(id));
+        }
+        return sum;
+    }
+
+    private static float[][] decode(MambaWeights w, CpuOptions o, int[][] tokens) {
+        int B = tokens.length, L = tokens[0].length, V = w.config().vocabSize();
+        float[][] all = new float[B][L * V];
+        try (CpuMamba m = CpuMamba.create(w, o); MambaState s = m.newState(B)) {
+            for (int t = 0; t < L; t++) {
+                int[] col = new int[B];
+                for (int b = 0; b < B; b++) {
+                    col[b] = tokens[b][t];
+                }
+                float[][] lg = m.step(s, col);
+                for (int b = 0; b < B; b++) {
+                    System.arraycopy(lg[b], 0, all[b], t * V, V);
+                }
+            }
+        }
+        return all;
+    }
+
+    /** Steps {@code fast} (the decoder) and {@code reference} (MambaBlock.step) side by side. */
+    private void compareWithReference(CpuMamba fast, CpuMamba reference, MambaConfig c, int B, int steps, String what) {
+        try (MambaState sf = fast.newState(B); MambaState sr = reference.newState(B)) {
+            float[][] into = new float[B][c.vocabSize()];
+            for (int t = 0; t < steps; t++) {
+                int[] tok = new int[B];
+                for (int b = 0; b < B; b++) {
+                    tok[b] = rnd.nextInt(c.vocabSize());
+                }
+                float[][] want = reference.stepReference(sr, tok);
+                float[][] got = t % 2 == 0 ? fast.step(sf, tok) : stepInto(fast, sf, tok, into);
+                for (int b = 0; b < B; b++) {
+                    double e = TestModels.relErr(got[b], want[b]);
+                    assertTrue(e <= TOL, what + " step " + t + " row " + b + " rel err " + e + " (seed " + seed + ")");
+                }
+            }
+        }
+    }
+
+    private static float[][] stepInto(CpuMamba m, MambaState s, int[] tok, float[][] into) {
+        m.step(s, tok, into);
+        return into;
+    }
+
+    /**
+     * A copy of {@code w} whose large matrices hold exactly what a {@code type} matrix stores. A
+     * tied head is untied first: the packed model rounds the head but looks up input tokens in the
+     * f32 embedding.
+     */
+    static MambaWeights roundedCopy(MambaWeights w, WeightType type) {
+        MambaWeights r = w.copy();
+        MambaConfig c = w.config();
+        if (c.tieEmbeddings()) {
+            MambaConfig u = new MambaConfig(c.dModel(), c.nLayer(), c.vocabSize(), c.dState(), c.dConv(), c.dInner(),
+                    c.dtRank(), c.projBias(), c.convBias(), c.normEps(), c.residualInFp32(), false);
+            r = new MambaWeights(u, r.embedding(), r.layers(), r.normF(), r.embedding().copy());
+            c = u;
+        }
+        List<float[]> mats = new ArrayList<>();
+        List<int[]> shapes = new ArrayList<>();
+        for (LayerWeights l : r.layers()) {
+            mats.add(l.inProj().data());
+            shapes.add(new int[] {2 * c.dInner(), c.dModel()});
+            mats.add(l.xProj().data());
+            shapes.add(new int[] {c.xProjOut(), c.dInner()});
+            mats.add(l.dtProj().data());
+            shapes.add(new int[] {c.dInner(), c.dtRank()});
+            mats.add(l.outProj().data());
+            shapes.add(new int[] {c.dModel(), c.dInner()});
+        }
+        mats.add(r.head().data());
+        shapes.add(new int[] {c.vocabSize(), c.dModel()});
+        for (int i = 0; i < mats.size(); i++) {
+            float[] a = mats.get(i);
+            int rows = shapes.get(i)[0], cols = shapes.get(i)[1];
+            PackedMatrix p = PackedMatrix.pack(a, rows, cols, type);
+            for (int n = 0; n < rows; n++) {
+                p.row(n, a, n * cols);
+            }
+        }
+        return r;
+    }
+}

@@ -1,5 +1,7 @@
 package org.jmamba.cpu;
 
+import org.jmamba.kernels.Kernels;
+
 /**
  * The depthwise causal 1-D convolution in front of the SSM: each channel d has its own K taps, and
  * output t sees inputs t-K+1 .. t only (left zero padding, or the previous chunk's last K-1 inputs
@@ -24,26 +26,12 @@ public final class CausalConv1d {
     public static void forward(Parallel par, float[] out, float[] x, int xOff, int xStride, float[] weight, float[] bias,
                                float[] window, int B, int L, int D, int K) {
         int W = K - 1;
-        par.parallelFor(B * L, (long) D * K, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int b = r / L;
-                int t = r % L;
-                for (int d = 0; d < D; d++) {
-                    float acc = bias != null ? bias[d] : 0f;
-                    for (int k = 0; k < K; k++) {
-                        int src = t - W + k;
-                        float v;
-                        if (src >= 0) {
-                            v = x[xOff + (b * L + src) * xStride + d];
-                        } else if (window != null) {
-                            v = window[(b * W + W + src) * D + d]; // src in [-W, -1]
-                        } else {
-                            continue; // zero padding
-                        }
-                        acc += weight[d * K + k] * v;
-                    }
-                    out[r * D + d] = acc;
-                }
+        // Threads take channels (vectorised across channels, see Kernels.conv); the window is
+        // only read here and updated below, after every output is done.
+        par.parallelFor(D, (long) B * L * K, (d0, d1) -> {
+            for (int b = 0; b < B; b++) {
+                Kernels.conv(out, b * L * D, x, xOff + b * L * xStride, xStride, weight, bias,
+                        window, b * W * D, L, D, K, d0, d1);
             }
         });
         if (window != null) {

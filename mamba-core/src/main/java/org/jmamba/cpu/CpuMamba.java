@@ -36,7 +36,7 @@ public final class CpuMamba implements SequenceModel {
     private CpuMamba(MambaWeights weights, CpuOptions options) {
         this.weights = weights;
         this.config = weights.config();
-        this.par = new Parallel(options.threads());
+        this.par = new Parallel(options.threads(), options.gemm());
         this.packed = new InferenceWeights(weights, options.weightType());
         this.negA = computeNegA(weights);
     }
@@ -90,7 +90,7 @@ public final class CpuMamba implements SequenceModel {
             hidden.add(new FloatTensor(normed, B, L, C));
         }
         float[] logits = new float[BT * V];
-        Linear.forward(par, logits, normed, weights.head().data(), null, BT, C, V);
+        Linear.forward(par, logits, normed, 0, C, packed.head(), null, BT);
         return new ForwardResult(new FloatTensor(logits, B, L, V), hidden == null ? List.of() : hidden);
     }
 
@@ -126,7 +126,7 @@ public final class CpuMamba implements SequenceModel {
         float[][] a = negA;
         BlockActivations scratch = new BlockActivations(config, B, L, false);
         for (int l = 0; l < config.nLayer(); l++) {
-            MambaBlock.forward(par, config, weights.layer(l), a[l], residual, B, L, scratch,
+            MambaBlock.forward(par, config, weights.layer(l), packed.layer(l), a[l], residual, B, L, scratch,
                     conv == null ? null : conv[l], ssm == null ? null : ssm[l]);
             if (hidden != null) {
                 hidden.add(new FloatTensor(residual.clone(), B, L, config.dModel()));
@@ -337,7 +337,7 @@ public final class CpuMamba implements SequenceModel {
         float[] normed = new float[rows * C];
         RmsNorm.forward(normed, null, residual, weights.normF().data(), rows, C, config.normEps());
         float[] logits = new float[rows * V];
-        Linear.forward(par, logits, normed, weights.head().data(), null, rows, C, V);
+        Linear.forward(par, logits, normed, 0, C, packed.head(), null, rows);
         float[][] out = new float[rows][];
         for (int r = 0; r < rows; r++) {
             out[r] = Arrays.copyOfRange(logits, r * V, (r + 1) * V);

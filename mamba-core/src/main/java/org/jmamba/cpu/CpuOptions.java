@@ -1,6 +1,7 @@
 package org.jmamba.cpu;
 
 import java.util.Objects;
+import org.jmamba.kernels.GemmProvider;
 import org.jmamba.kernels.WeightType;
 
 /**
@@ -9,13 +10,21 @@ import org.jmamba.kernels.WeightType;
  * @param threads    size of the model's thread pool (1 = everything on the calling thread)
  * @param weightType how the inference paths store the large matrices (f32, bf16 or block-int8);
  *                   training always uses the f32 master weights
+ * @param gemm       another engine for the large f32 matrix products of prefill and training (ND4J's
+ *                   BLAS: {@code org.jmamba.nd4j.Nd4jGemm}), consulted product by product; null for
+ *                   the pure-Java kernels only. The model does not close it.
  */
-public record CpuOptions(int threads, WeightType weightType) {
+public record CpuOptions(int threads, WeightType weightType, GemmProvider gemm) {
     public CpuOptions {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
         Objects.requireNonNull(weightType, "weightType");
+    }
+
+    /** The pure-Java kernels only. */
+    public CpuOptions(int threads, WeightType weightType) {
+        this(threads, weightType, null);
     }
 
     /** f32 weights and {@code threads} threads. */
@@ -29,10 +38,15 @@ public record CpuOptions(int threads, WeightType weightType) {
     }
 
     public CpuOptions withThreads(int threads) {
-        return new CpuOptions(threads, weightType);
+        return new CpuOptions(threads, weightType, gemm);
     }
 
     public CpuOptions withWeightType(WeightType weightType) {
-        return new CpuOptions(threads, weightType);
+        return new CpuOptions(threads, weightType, gemm);
+    }
+
+    /** These options with {@code gemm} taking the large products it accepts (null: pure Java only). */
+    public CpuOptions withGemm(GemmProvider gemm) {
+        return new CpuOptions(threads, weightType, gemm);
     }
 }

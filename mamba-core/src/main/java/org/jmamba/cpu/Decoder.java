@@ -76,8 +76,9 @@ final class Decoder implements WorkerPool.Task {
         logitsFlat = B > 1 ? new float[B * c.vocabSize()] : null;
         int s = pw.head.scratchFloats(B);
         for (int l = 0; l < c.nLayer(); l++) {
-            s = Math.max(s, Math.max(pw.inProj[l].scratchFloats(B), pw.xProj[l].scratchFloats(B)));
-            s = Math.max(s, Math.max(pw.dtProj[l].scratchFloats(B), pw.outProj[l].scratchFloats(B)));
+            LayerMatrices m = pw.layer(l);
+            s = Math.max(s, Math.max(m.inProj().scratchFloats(B), m.xProj().scratchFloats(B)));
+            s = Math.max(s, Math.max(m.dtProj().scratchFloats(B), m.outProj().scratchFloats(B)));
         }
         scratch = new float[threads][s];
     }
@@ -106,10 +107,11 @@ final class Decoder implements WorkerPool.Task {
             for (int b = 0; b < batch; b++) {
                 Kernels.rmsnorm(normed, b * C, residual, b * C, lw.norm().data(), C, eps);
             }
-            run(pool, IN, pw.inProj[l]);
-            run(pool, X, pw.xProj[l]);
-            run(pool, SCAN, pw.dtProj[l]);
-            run(pool, OUT, pw.outProj[l]);
+            LayerMatrices m = pw.layer(l);
+            run(pool, IN, m.inProj());
+            run(pool, X, m.xProj());
+            run(pool, SCAN, m.dtProj());
+            run(pool, OUT, m.outProj());
         }
         for (int b = 0; b < batch; b++) {
             Kernels.rmsnorm(normed, b * C, residual, b * C, w.normF().data(), C, eps);

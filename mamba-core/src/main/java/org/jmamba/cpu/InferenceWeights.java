@@ -1,6 +1,5 @@
 package org.jmamba.cpu;
 
-import org.jmamba.LayerWeights;
 import org.jmamba.MambaConfig;
 import org.jmamba.MambaWeights;
 import org.jmamba.kernels.PackedMatrix;
@@ -18,27 +17,16 @@ import org.jmamba.kernels.WeightType;
 public final class InferenceWeights {
     private final WeightType type;
     private final MambaConfig config;
-    final PackedMatrix[] inProj;
-    final PackedMatrix[] xProj;
-    final PackedMatrix[] dtProj;
-    final PackedMatrix[] outProj;
+    private final LayerMatrices[] layers;
     final PackedMatrix head;
 
     public InferenceWeights(MambaWeights w, WeightType type) {
         this.type = type;
         this.config = w.config();
         MambaConfig c = config;
-        int n = c.nLayer();
-        inProj = new PackedMatrix[n];
-        xProj = new PackedMatrix[n];
-        dtProj = new PackedMatrix[n];
-        outProj = new PackedMatrix[n];
-        for (int l = 0; l < n; l++) {
-            LayerWeights lw = w.layer(l);
-            inProj[l] = PackedMatrix.pack(lw.inProj().data(), 2 * c.dInner(), c.dModel(), type);
-            xProj[l] = PackedMatrix.pack(lw.xProj().data(), c.xProjOut(), c.dInner(), type);
-            dtProj[l] = PackedMatrix.pack(lw.dtProj().data(), c.dInner(), c.dtRank(), type);
-            outProj[l] = PackedMatrix.pack(lw.outProj().data(), c.dModel(), c.dInner(), type);
+        layers = new LayerMatrices[c.nLayer()];
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = LayerMatrices.of(c, w.layer(l), type);
         }
         head = PackedMatrix.pack(w.head().data(), c.vocabSize(), c.dModel(), type);
     }
@@ -47,17 +35,23 @@ public final class InferenceWeights {
         return type;
     }
 
+    /** Block {@code l}'s projections. */
+    public LayerMatrices layer(int l) {
+        return layers[l];
+    }
+
+    /** The output head [vocabSize, dModel]. */
+    public PackedMatrix head() {
+        return head;
+    }
+
     /** Re-reads the master weights after they changed in place (no-op for f32, which wraps them). */
     public void update(MambaWeights w) {
         if (type == WeightType.F32) {
             return;
         }
-        for (int l = 0; l < config.nLayer(); l++) {
-            LayerWeights lw = w.layer(l);
-            inProj[l].update(lw.inProj().data());
-            xProj[l].update(lw.xProj().data());
-            dtProj[l].update(lw.dtProj().data());
-            outProj[l].update(lw.outProj().data());
+        for (int l = 0; l < layers.length; l++) {
+            layers[l].update(w.layer(l));
         }
         head.update(w.head().data());
     }
@@ -70,8 +64,8 @@ public final class InferenceWeights {
     /** Bytes of the packed matrices (all layers and the head). */
     public long matrixBytes() {
         long b = head.bytes();
-        for (int l = 0; l < config.nLayer(); l++) {
-            b += inProj[l].bytes() + xProj[l].bytes() + dtProj[l].bytes() + outProj[l].bytes();
+        for (LayerMatrices m : layers) {
+            b += m.bytes();
         }
         return b;
     }

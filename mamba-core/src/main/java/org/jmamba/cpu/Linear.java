@@ -1,6 +1,8 @@
 package org.jmamba.cpu;
 
+import org.jmamba.kernels.GemmProvider;
 import org.jmamba.kernels.Kernels;
+import org.jmamba.kernels.PackedMatrix;
 
 /**
  * A dense projection {@code out = in · Wᵀ + b}, the one place where the model's matrix products
@@ -29,12 +31,47 @@ public final class Linear {
      */
     public static void forward(Parallel par, float[] out, float[] in, int inOff, int inStride, float[] weight,
                                float[] bias, int rows, int C, int OC) {
-        // Split the work where there is most of it: over rows for a prompt or a training batch,
-        // over output channels for a single decode step (rows = batch, often 1).
-        if (rows >= par.threads()) {
-            par.parallelFor(rows, (long) C * OC, (r0, r1) -> kernel(out, in, inOff, inStride, weight, bias, r0, r1, 0, OC, C, OC));
+        // An optional engine (ND4J's BLAS) takes the large products it accepts, whole.
+        GemmProvider gemm = par.gemm();
+        if (gemm != null && gemm.accepts(rows, OC, C)) {
+            gemm.gemmNT(in, inOff, inStride, weight, 0, C, out, 0, OC, bias, false, rows, OC, C);
+            return;
+        }
+        // Threads take output channels (rows of W): each streams its own part of W once, whatever
+        // the number of rows. The kernel's result does not depend on the split (see Kernels.gemmNT).
+        if (OC >= MIN_CHANNELS_PER_THREAD * par.threads() || rows < par.threads()) {
+            par.parallelFor(OC, (long) C * rows, (o0, o1) ->
+                    Kernels.gemmNT(in, inOff, inStride, weight, 0, C, out, 0, OC, bias, false, 0, rows, o0, o1, C));
         } else {
-            par.parallelFor(OC, (long) C * rows, (o0, o1) -> kernel(out, in, inOff, inStride, weight, bias, 0, rows, o0, o1, C, OC));
+            par.parallelFor(rows, (long) C * OC, (r0, r1) ->
+                    Kernels.gemmNT(in, inOff, inStride, weight, 0, C, out, 0, OC, bias, false, r0, r1, 0, OC, C));
+        }
+    }
+
+    /** Fewer output channels than this per thread: split the rows instead. */
+    private static final int MIN_CHANNELS_PER_THREAD = 32;
+
+    /**
+     * {@code out[rows, W.rows] = in · Wᵀ + bias} with W in its inference storage type (f32, bf16 or
+     * block-int8; see {@link PackedMatrix}). The inference paths (forward, prefill) call this one.
+     *
+     * @param in row r's {@code W.cols()} values start at {@code inOff + r * inStride}
+     */
+    public static void forward(Parallel par, float[] out, float[] in, int inOff, int inStride, PackedMatrix weight,
+                               float[] bias, int rows) {
+        int C = weight.cols();
+        int OC = weight.rows();
+        float[] f32 = weight.f32Array();
+        if (f32 != null) {
+            forward(par, out, in, inOff, inStride, f32, bias, rows, C, OC);
+            return;
+        }
+        if (OC >= MIN_CHANNELS_PER_THREAD * par.threads() || rows < par.threads()) {
+            par.parallelFor(OC, (long) C * rows, (o0, o1) ->
+                    weight.multiply(in, inOff, inStride, out, 0, OC, bias, 0, rows, o0, o1, null));
+        } else {
+            par.parallelFor(rows, (long) C * OC, (r0, r1) ->
+                    weight.multiply(in, inOff, inStride, out, 0, OC, bias, r0, r1, 0, OC, null));
         }
     }
 
@@ -66,11 +103,23 @@ public final class Linear {
     public static void backward(Parallel par, float[] dIn, int dInOff, int dInStride, float[] dWeight, float[] dBias,
                                 float[] dOut, float[] in, int inOff, int inStride, float[] weight,
                                 int rows, int C, int OC) {
-        if (dIn != null) {
+        // An optional engine (ND4J's BLAS) takes the large products it accepts, whole.
+        GemmProvider gemm = par.gemm();
+        boolean dInDone = false;
+        boolean dWeightDone = false;
+        if (dIn != null && gemm != null && gemm.accepts(rows, C, OC)) {
+            gemm.gemmNN(dOut, 0, OC, weight, 0, C, dIn, dInOff, dInStride, true, rows, C, OC);
+            dInDone = true;
+        }
+        if (dWeight != null && gemm != null && gemm.accepts(OC, C, rows)) {
+            gemm.gemmTN(dOut, 0, OC, in, inOff, inStride, dWeight, 0, C, true, OC, C, rows);
+            dWeightDone = true;
+        }
+        if (dIn != null && !dInDone) {
             par.parallelFor(rows, (long) C * OC, (r0, r1) ->
                     Kernels.gemmNN(dOut, 0, OC, weight, 0, C, dIn, dInOff, dInStride, true, r0, r1, 0, C, OC));
         }
-        if (dWeight != null) {
+        if (dWeight != null && !dWeightDone) {
             par.parallelFor(OC, (long) C * rows, (o0, o1) ->
                     Kernels.gemmTN(dOut, 0, OC, in, inOff, inStride, dWeight, 0, C, true, o0, o1, 0, C, rows));
         }
@@ -84,31 +133,6 @@ public final class Linear {
                     dBias[o] += (float) sum;
                 }
             });
-        }
-    }
-
-    /** Rows per tile of {@link #kernel}: a tile of input rows stays in L1 while W streams past. */
-    private static final int ROW_TILE = 16;
-
-    /** Rows [r0, r1) and outputs [o0, o1) of the product. */
-    private static void kernel(float[] out, float[] in, int inOff, int inStride, float[] weight, float[] bias,
-                               int r0, int r1, int o0, int o1, int C, int OC) {
-        // Loop order matters more than anything else here: with rows outermost the whole weight
-        // matrix would be read from memory once per row; tiling rows reads it once per tile.
-        for (int rt = r0; rt < r1; rt += ROW_TILE) {
-            int rEnd = Math.min(r1, rt + ROW_TILE);
-            for (int o = o0; o < o1; o++) {
-                int w = o * C;
-                float b = bias != null ? bias[o] : 0f;
-                for (int r = rt; r < rEnd; r++) {
-                    int x = inOff + r * inStride;
-                    float sum = 0f;
-                    for (int c = 0; c < C; c++) {
-                        sum += in[x + c] * weight[w + c];
-                    }
-                    out[r * OC + o] = sum + b;
-                }
-            }
         }
     }
 }

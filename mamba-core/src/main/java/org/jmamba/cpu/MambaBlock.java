@@ -2,6 +2,7 @@ package org.jmamba.cpu;
 
 import org.jmamba.LayerWeights;
 import org.jmamba.MambaConfig;
+import org.jmamba.kernels.WeightType;
 
 /**
  * One Mamba block (Gu and Dao 2023, figure 3), residual to residual:
@@ -40,6 +41,16 @@ public final class MambaBlock {
      */
     public static void forward(Parallel par, MambaConfig c, LayerWeights w, float[] A, float[] residual,
                                int B, int L, BlockActivations act, float[] convState, float[] ssmState) {
+        forward(par, c, w, LayerMatrices.of(c, w, WeightType.F32), A, residual, B, L, act, convState, ssmState);
+    }
+
+    /**
+     * {@link #forward} with the projections taken from {@code m} (the inference storage type of
+     * the model: f32, bf16 or block-int8); everything else from {@code w}.
+     */
+    public static void forward(Parallel par, MambaConfig c, LayerWeights w, LayerMatrices m, float[] A,
+                               float[] residual, int B, int L, BlockActivations act, float[] convState,
+                               float[] ssmState) {
         int BT = B * L;
         int C = c.dModel();
         int D = c.dInner();
@@ -51,15 +62,15 @@ public final class MambaBlock {
             System.arraycopy(residual, 0, act.residualIn, 0, BT * C);
         }
         RmsNorm.forward(act.normed, act.rstd, residual, w.norm().data(), BT, C, c.normEps());
-        Linear.forward(par, act.xz, act.normed, w.inProj().data(), data(w.inProjBias()), BT, C, 2 * D);
+        Linear.forward(par, act.xz, act.normed, 0, C, m.inProj(), data(w.inProjBias()), BT);
         CausalConv1d.forward(par, act.convOut, act.xz, 0, 2 * D, w.convWeight().data(), data(w.convBias()),
                 convState, B, L, D, K);
         Silu.forward(act.u, act.convOut, BT * D);
-        Linear.forward(par, act.dbc, act.u, w.xProj().data(), null, BT, D, S);
-        Linear.forward(par, act.dt, act.dbc, 0, S, w.dtProj().data(), null, BT, R, D);
+        Linear.forward(par, act.dbc, act.u, 0, D, m.xProj(), null, BT);
+        Linear.forward(par, act.dt, act.dbc, 0, S, m.dtProj(), null, BT);
         SelectiveScan.forward(par, act.gated, act.y, act.u, act.dt, w.dtBias().data(), A,
                 act.dbc, R, act.dbc, R + N, S, w.d().data(), act.xz, D, 2 * D, ssmState, B, L, D, N);
-        Linear.forward(par, act.out, act.gated, w.outProj().data(), data(w.outProjBias()), BT, D, C);
+        Linear.forward(par, act.out, act.gated, 0, D, m.outProj(), data(w.outProjBias()), BT);
         for (int i = 0; i < BT * C; i++) {
             residual[i] += act.out[i];
         }

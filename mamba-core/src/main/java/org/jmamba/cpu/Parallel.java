@@ -1,5 +1,6 @@
 package org.jmamba.cpu;
 
+import org.jmamba.kernels.GemmProvider;
 import org.jmamba.kernels.WorkerPool;
 
 /**
@@ -26,13 +27,26 @@ public final class Parallel implements AutoCloseable {
 
     private final int threads;
     private final WorkerPool pool;
+    /** Optional engine for the large matrix products (see {@link Linear}); null = pure Java. */
+    private final GemmProvider gemm;
 
     public Parallel(int threads) {
+        this(threads, null);
+    }
+
+    /** A pool of {@code threads} whose linear layers hand the products {@code gemm} accepts to it. */
+    public Parallel(int threads, GemmProvider gemm) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
         this.threads = threads;
         this.pool = new WorkerPool(threads, "jmamba-cpu");
+        this.gemm = gemm;
+    }
+
+    /** The engine for large matrix products, or null for the pure-Java kernels. */
+    public GemmProvider gemm() {
+        return gemm;
     }
 
     public int threads() {

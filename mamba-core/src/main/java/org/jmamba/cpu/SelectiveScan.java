@@ -47,46 +47,20 @@ public final class SelectiveScan {
                                float[] A, float[] Bm, int bOff, float[] Cm, int cOff, int bcStride, float[] Dskip,
                                float[] z, int zOff, int zStride, float[] state, int B, int L, int D, int N) {
         int blocks = (D + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
+        // Threads take blocks of channels of a sequence; each thread's run of blocks within one
+        // sequence is one call of the kernel (vectorised across channels, see Kernels.scan).
         par.parallelFor(B * blocks, (long) L * CHANNEL_BLOCK * N * 4, (i0, i1) -> {
-            float[] h = new float[CHANNEL_BLOCK * N];
-            for (int i = i0; i < i1; i++) {
+            int i = i0;
+            while (i < i1) {
                 int b = i / blocks;
+                int last = Math.min(i1, (b + 1) * blocks); // blocks [i, last) belong to sequence b
                 int d0 = (i % blocks) * CHANNEL_BLOCK;
-                int d1 = Math.min(D, d0 + CHANNEL_BLOCK);
-                int stateOff = (b * D + d0) * N;
-                int n0 = (d1 - d0) * N;
-                if (state != null) {
-                    System.arraycopy(state, stateOff, h, 0, n0);
-                } else {
-                    java.util.Arrays.fill(h, 0, n0, 0f);
-                }
-                // Time is the outer loop: the recurrence is sequential in t, and for each t the
-                // block's channels read contiguous u/Δ/z and share one B_t, C_t row.
-                for (int t = 0; t < L; t++) {
-                    int row = b * L + t;
-                    int bc = row * bcStride;
-                    for (int d = d0; d < d1; d++) {
-                        int idx = row * D + d;
-                        float uu = u[idx];
-                        float dt = softplus(delta[idx] + (deltaBias != null ? deltaBias[d] : 0f));
-                        float dtu = dt * uu;
-                        int hOff = (d - d0) * N;
-                        float acc = 0f;
-                        for (int n = 0; n < N; n++) {
-                            float hn = (float) Math.exp(dt * A[d * N + n]) * h[hOff + n] + dtu * Bm[bOff + bc + n];
-                            h[hOff + n] = hn;
-                            acc += hn * Cm[cOff + bc + n];
-                        }
-                        float y = acc + (Dskip != null ? Dskip[d] * uu : 0f);
-                        if (yOut != null) {
-                            yOut[idx] = y;
-                        }
-                        out[idx] = z != null ? y * Silu.silu(z[zOff + row * zStride + d]) : y;
-                    }
-                }
-                if (state != null) {
-                    System.arraycopy(h, 0, state, stateOff, n0);
-                }
+                int d1 = Math.min(D, (last - b * blocks) * CHANNEL_BLOCK);
+                int row = b * L;
+                Kernels.scan(out, yOut, row * D, u, delta, deltaBias, A, Bm, bOff + row * bcStride,
+                        Cm, cOff + row * bcStride, bcStride, Dskip, z, zOff + row * zStride, zStride,
+                        state, b * D * N, L, D, N, d0, d1);
+                i = last;
             }
         });
     }

@@ -1,0 +1,47 @@
+package org.jmamba.kernels;
+
+/**
+ * Symmetric int8 quantisation in blocks of {@value #BLOCK} consecutive weights of a row (the layout
+ * of GGML's Q8_0): each block has one f32 scale {@code s = max|w| / 127}, and its weights are
+ * stored as {@code q = round(w / s)} in [-127, 127]. A row of K weights has
+ * {@code ceil(K / BLOCK)} blocks; the last may be short. The error of each weight is at most
+ * {@code s / 2}.
+ */
+public final class Int8Blocks {
+    /** Weights per scale. */
+    public static final int BLOCK = 32;
+
+    private Int8Blocks() {
+    }
+
+    public static int blocksPerRow(int k) {
+        return (k + BLOCK - 1) / BLOCK;
+    }
+
+    /**
+     * Quantises a row-major [rows, k] matrix.
+     *
+     * @param q      receives rows*k int8 values
+     * @param scales receives rows*blocksPerRow(k) scales
+     */
+    public static void quantize(float[] w, int rows, int k, byte[] q, float[] scales) {
+        int bpr = blocksPerRow(k);
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < bpr; b++) {
+                int k0 = b * BLOCK;
+                int k1 = Math.min(k, k0 + BLOCK);
+                float amax = 0f;
+                for (int i = k0; i < k1; i++) {
+                    amax = Math.max(amax, Math.abs(w[r * k + i]));
+                }
+                float s = amax / 127f;
+                float inv = s > 0f ? 1f / s : 0f;
+                scales[r * bpr + b] = s;
+                for (int i = k0; i < k1; i++) {
+                    int v = Math.round(w[r * k + i] * inv); // round to nearest (ties away from zero)
+                    q[r * k + i] = (byte) Math.max(-127, Math.min(127, v));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package org.jmamba.kernels;
+
+/**
+ * The kernels the model calls: each method runs the SIMD version when {@link VectorSupport#enabled()}
+ * and the scalar twin otherwise. The branch is on a static final constant, so the JIT removes it;
+ * {@link VectorKernels} is never loaded when the Vector API is absent.
+ *
+ * <p>See {@link ScalarKernels} for what each operation computes and the layout conventions.
+ */
+public final class Kernels {
+    private static final boolean SIMD = VectorSupport.enabled();
+
+    private Kernels() {
+    }
+
+    /** Whether the SIMD kernels are in use. */
+    public static boolean simd() {
+        return SIMD;
+    }
+
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        return SIMD ? VectorKernels.dot(a, aOff, b, bOff, n) : ScalarKernels.dot(a, aOff, b, bOff, n);
+    }
+
+    /** See {@link ScalarKernels#gemmNT}. */
+    public static void gemmNT(float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                              float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
+                              int m0, int m1, int n0, int n1, int K) {
+        if (SIMD) {
+            VectorKernels.gemmNT(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
+        } else {
+            ScalarKernels.gemmNT(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
+        }
+    }
+
+    /** See {@link ScalarKernels#gemmNN}. */
+    public static void gemmNN(float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                              float[] c, int cOff, int ldc, boolean accumulate,
+                              int m0, int m1, int n0, int n1, int K) {
+        if (SIMD) {
+            VectorKernels.gemmNN(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, m0, m1, n0, n1, K);
+        } else {
+            ScalarKernels.gemmNN(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, m0, m1, n0, n1, K);
+        }
+    }
+
+    /** See {@link ScalarKernels#gemmTN}. */
+    public static void gemmTN(float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                              float[] c, int cOff, int ldc, boolean accumulate,
+                              int m0, int m1, int n0, int n1, int K) {
+        if (SIMD) {
+            VectorKernels.gemmTN(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, m0, m1, n0, n1, K);
+        } else {
+            ScalarKernels.gemmTN(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, m0, m1, n0, n1, K);
+        }
+    }
+
+    /** See {@link ScalarKernels#bf16NT}. */
+    public static void bf16NT(float[] a, int aOff, int lda, short[] w, int ldw,
+                              float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
+                              int m0, int m1, int n0, int n1, int K) {
+        if (SIMD) {
+            VectorKernels.bf16NT(a, aOff, lda, w, ldw, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
+        } else {
+            ScalarKernels.bf16NT(a, aOff, lda, w, ldw, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
+        }
+    }
+
+    /** See {@link ScalarKernels#int8NT}. */
+    public static void int8NT(float[] a, int aOff, int lda, byte[] q, float[] scales,
+                              float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
+                              int m0, int m1, int n0, int n1, int K) {
+        if (SIMD) {
+            VectorKernels.int8NT(a, aOff, lda, q, scales, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
+        } else {
+            ScalarKernels.int8NT(a, aOff, lda, q, scales, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
+        }
+    }
+
+    /** See {@link ScalarKernels#bf16Widen}. */
+    public static void bf16Widen(short[] w, int ldw, float[] out, int n0, int n1, int K) {
+        if (SIMD) {
+            VectorKernels.bf16Widen(w, ldw, out, n0, n1, K);
+        } else {
+            ScalarKernels.bf16Widen(w, ldw, out, n0, n1, K);
+        }
+    }
+
+    /** See {@link ScalarKernels#int8Widen}. */
+    public static void int8Widen(byte[] q, float[] scales, float[] out, int n0, int n1, int K) {
+        if (SIMD) {
+            VectorKernels.int8Widen(q, scales, out, n0, n1, K);
+        } else {
+            ScalarKernels.int8Widen(q, scales, out, n0, n1, K);
+        }
+    }
+
+    /** See {@link ScalarKernels#rmsnorm}. */
+    public static float rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps) {
+        return SIMD ? VectorKernels.rmsnorm(out, outOff, x, xOff, w, n, eps)
+                : ScalarKernels.rmsnorm(out, outOff, x, xOff, w, n, eps);
+    }
+
+    public static float max(float[] x, int off, int n) {
+        return SIMD ? VectorKernels.max(x, off, n) : ScalarKernels.max(x, off, n);
+    }
+
+    public static float logSumExp(float[] x, int off, int n) {
+        return SIMD ? VectorKernels.logSumExp(x, off, n) : ScalarKernels.logSumExp(x, off, n);
+    }
+
+    public static void softmax(float[] x, int off, int n) {
+        if (SIMD) {
+            VectorKernels.softmax(x, off, n);
+        } else {
+            ScalarKernels.softmax(x, off, n);
+        }
+    }
+
+    public static void logSoftmax(float[] x, int off, int n) {
+        if (SIMD) {
+            VectorKernels.logSoftmax(x, off, n);
+        } else {
+            ScalarKernels.logSoftmax(x, off, n);
+        }
+    }
+
+    public static void silu(float[] out, int outOff, float[] x, int xOff, int n) {
+        if (SIMD) {
+            VectorKernels.silu(out, outOff, x, xOff, n);
+        } else {
+            ScalarKernels.silu(out, outOff, x, xOff, n);
+        }
+    }
+
+    /** See {@link ScalarKernels#scan}. */
+    public static void scan(float[] out, float[] yOut, int off, float[] u, float[] delta, float[] deltaBias,
+                            float[] A, float[] bm, int bOff, float[] cm, int cOff, int bcStride, float[] dSkip,
+                            float[] z, int zOff, int zStride, float[] state, int stateOff,
+                            int L, int D, int N, int d0, int d1) {
+        if (SIMD) {
+            VectorKernels.scan(out, yOut, off, u, delta, deltaBias, A, bm, bOff, cm, cOff, bcStride, dSkip,
+                    z, zOff, zStride, state, stateOff, L, D, N, d0, d1);
+        } else {
+            ScalarKernels.scan(out, yOut, off, u, delta, deltaBias, A, bm, bOff, cm, cOff, bcStride, dSkip,
+                    z, zOff, zStride, state, stateOff, L, D, N, d0, d1);
+        }
+    }
+
+    /** See {@link ScalarKernels#scanStep}. */
+    public static void scanStep(float[] out, int off, float[] u, float[] delta, float[] deltaBias,
+                                float[] A, float[] bm, int bOff, float[] cm, int cOff, float[] dSkip,
+                                float[] z, int zOff, float[] state, int stateOff, int D, int N, int d0, int d1) {
+        if (SIMD) {
+            VectorKernels.scanStep(out, off, u, delta, deltaBias, A, bm, bOff, cm, cOff, dSkip, z, zOff,
+                    state, stateOff, D, N, d0, d1);
+        } else {
+            ScalarKernels.scanStep(out, off, u, delta, deltaBias, A, bm, bOff, cm, cOff, dSkip, z, zOff,
+                    state, stateOff, D, N, d0, d1);
+        }
+    }
+
+    /** See {@link ScalarKernels#conv}. */
+    public static void conv(float[] out, int outOff, float[] x, int xOff, int xStride, float[] w, float[] bias,
+                            float[] window, int winOff, int L, int D, int K, int d0, int d1) {
+        if (SIMD) {
+            VectorKernels.conv(out, outOff, x, xOff, xStride, w, bias, window, winOff, L, D, K, d0, d1);
+        } else {
+            ScalarKernels.conv(out, outOff, x, xOff, xStride, w, bias, window, winOff, L, D, K, d0, d1);
+        }
+    }
+
+    /** See {@link ScalarKernels#convStep} (a few multiply-adds per channel: scalar on both paths). */
+    public static void convStep(float[] out, int outOff, float[] x, int xOff, float[] w, float[] bias,
+                                float[] window, int winOff, int D, int K, int d0, int d1) {
+        ScalarKernels.convStep(out, outOff, x, xOff, w, bias, window, winOff, D, K, d0, d1);
+    }
+}

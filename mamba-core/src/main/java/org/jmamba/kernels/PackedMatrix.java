@@ -1,0 +1,269 @@
+package org.jmamba.kernels;
+
+import java.util.Objects;
+
+/**
+ * A weight matrix W [rows, cols] (PyTorch's [out, in]) in one of the {@link WeightType storage
+ * types}, and the product every linear layer needs:
+ * {@code out[m, n] = Σ_k in[m, k]·W[n, k] + bias[n]}.
+ *
+ * <p>Weights live in one large primitive array per matrix (never boxed, never copied per call); a
+ * large array is allocated straight into the old generation and never moved, and an array of
+ * primitives has no references for the collector to trace, so a multi-GB model costs the GC
+ * nothing but its footprint.
+ *
+ * <p>Products over a few rows (decode) stream the stored weights once through fused
+ * widen-and-multiply kernels: this is the memory-bound case, where fewer bytes per weight mean
+ * more tokens per second. Products over many rows (prefill) widen a block of W rows at a time to f32
+ * and run the blocked f32 kernel on it, amortising the widening over all rows.
+ */
+public abstract sealed class PackedMatrix permits PackedMatrix.F32, PackedMatrix.Bf16Matrix, PackedMatrix.Int8Matrix {
+    /** Below this many rows of input the fused (streaming) kernels are used. */
+    static final int FUSED_MAX_ROWS = 3;
+    /** Floats of W widened at a time for a many-row product (a block of rows, ~64 KiB). */
+    static final int WIDEN_FLOATS = 1 << 14;
+
+    final int rows;
+    final int cols;
+
+    PackedMatrix(int rows, int cols) {
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("negative matrix size " + rows + " x " + cols);
+        }
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    /**
+     * Packs {@code w} [rows, cols] as {@code type}. F32 wraps the array itself (later changes to
+     * it are seen at once); the others copy and round it ({@link #update} re-reads it).
+     */
+    public static PackedMatrix pack(float[] w, int rows, int cols, WeightType type) {
+        Objects.requireNonNull(w, "w");
+        Objects.requireNonNull(type, "type");
+        if ((long) rows * cols != w.length) {
+            throw new IllegalArgumentException("matrix " + rows + " x " + cols + " needs " + (long) rows * cols
+                    + " values, the array has " + w.length);
+        }
+        return switch (type) {
+            case F32 -> new F32(w, rows, cols);
+            case BF16 -> new Bf16Matrix(w, rows, cols);
+            case INT8 -> new Int8Matrix(w, rows, cols);
+        };
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    public abstract WeightType type();
+
+    /** Bytes one full pass over the matrix reads (weights and scales): the decode traffic. */
+    public abstract long bytes();
+
+    /** Re-reads the f32 master (after an optimiser step); {@code w} must have the original size. */
+    public abstract void update(float[] w);
+
+    /**
+     * {@code out[outOff + m*ldc + n] = Σ_k in[inOff + m*lda + k]·W[n,k] (+ bias[n])} for m in
+     * [m0, m1) and n in [n0, n1). Splitting n over threads is the natural parallelisation.
+     *
+     * @param bias    [rows] or null
+     * @param scratch room for {@link #scratchFloats(int)} floats, or null to allocate when needed
+     */
+    public abstract void multiply(float[] in, int inOff, int lda, float[] out, int outOff, int ldc, float[] bias,
+                                  int m0, int m1, int n0, int n1, float[] scratch);
+
+    /** Floats of scratch {@link #multiply} needs for {@code m} input rows (0 if none). */
+    public int scratchFloats(int m) {
+        return 0;
+    }
+
+    /** Row n widened to f32 into {@code dst[off .. off+cols)}. */
+    public abstract void row(int n, float[] dst, int off);
+
+    /** The f32 array an {@link WeightType#F32} matrix wraps (row-major), null for the other types. */
+    public float[] f32Array() {
+        return null;
+    }
+
+    void checkRange(int m0, int m1, int n0, int n1) {
+        if (n0 < 0 || n1 > rows || n0 > n1 || m0 < 0 || m0 > m1) {
+            throw new IndexOutOfBoundsException("rows [" + n0 + ", " + n1 + ") of a " + rows + "-row matrix, inputs ["
+                    + m0 + ", " + m1 + ")");
+        }
+    }
+
+    /** Rows of W widened per block in the many-row path. */
+    int widenRows() {
+        return Math.max(4, (WIDEN_FLOATS / Math.max(1, cols)) & ~3);
+    }
+
+    /** The f32 matrix: the master array itself. */
+    static final class F32 extends PackedMatrix {
+        private final float[] w;
+
+        F32(float[] w, int rows, int cols) {
+            super(rows, cols);
+            this.w = w;
+        }
+
+        @Override
+        public WeightType type() {
+            return WeightType.F32;
+        }
+
+        @Override
+        public long bytes() {
+            return 4L * rows * cols;
+        }
+
+        @Override
+        public void update(float[] master) {
+            if (master != w) {
+                throw new IllegalArgumentException("an f32 matrix wraps its master array; got another array");
+            }
+        }
+
+        @Override
+        public void multiply(float[] in, int inOff, int lda, float[] out, int outOff, int ldc, float[] bias,
+                             int m0, int m1, int n0, int n1, float[] scratch) {
+            checkRange(m0, m1, n0, n1);
+            Kernels.gemmNT(in, inOff, lda, w, 0, cols, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols);
+        }
+
+        @Override
+        public void row(int n, float[] dst, int off) {
+            System.arraycopy(w, n * cols, dst, off, cols);
+        }
+
+        @Override
+        public float[] f32Array() {
+            return w;
+        }
+    }
+
+    /** bfloat16 storage: half the bytes of f32, exact widening. */
+    static final class Bf16Matrix extends PackedMatrix {
+        private final short[] w;
+
+        Bf16Matrix(float[] master, int rows, int cols) {
+            super(rows, cols);
+            this.w = new short[rows * cols];
+            update(master);
+        }
+
+        @Override
+        public WeightType type() {
+            return WeightType.BF16;
+        }
+
+        @Override
+        public long bytes() {
+            return 2L * rows * cols;
+        }
+
+        @Override
+        public void update(float[] master) {
+            if (master.length != w.length) {
+                throw new IllegalArgumentException("expected " + w.length + " weights, got " + master.length);
+            }
+            Bf16.fromFloats(master, 0, w, 0, w.length);
+        }
+
+        @Override
+        public int scratchFloats(int m) {
+            return m <= FUSED_MAX_ROWS ? 0 : widenRows() * cols;
+        }
+
+        @Override
+        public void multiply(float[] in, int inOff, int lda, float[] out, int outOff, int ldc, float[] bias,
+                             int m0, int m1, int n0, int n1, float[] scratch) {
+            checkRange(m0, m1, n0, n1);
+            if (m1 - m0 <= FUSED_MAX_ROWS) {
+                Kernels.bf16NT(in, inOff, lda, w, cols, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols);
+                return;
+            }
+            int nb = widenRows();
+            float[] buf = scratch != null && scratch.length >= nb * cols ? scratch : new float[nb * cols];
+            for (int b0 = n0; b0 < n1; b0 += nb) {
+                int b1 = Math.min(n1, b0 + nb);
+                Kernels.bf16Widen(w, cols, buf, b0, b1, cols);
+                // The widened block holds rows b0..b1 of W at row 0: shift out and bias to match.
+                Kernels.gemmNT(in, inOff, lda, buf, -b0 * cols, cols, out, outOff, ldc, bias, false, m0, m1, b0, b1, cols);
+            }
+        }
+
+        @Override
+        public void row(int n, float[] dst, int off) {
+            for (int k = 0; k < cols; k++) {
+                dst[off + k] = Bf16.toFloat(w[n * cols + k]);
+            }
+        }
+    }
+
+    /** Block-int8 storage ({@link Int8Blocks}): about 1.125 bytes per weight. */
+    static final class Int8Matrix extends PackedMatrix {
+        private final byte[] q;
+        private final float[] scales;
+
+        Int8Matrix(float[] master, int rows, int cols) {
+            super(rows, cols);
+            this.q = new byte[rows * cols];
+            this.scales = new float[rows * Int8Blocks.blocksPerRow(cols)];
+            update(master);
+        }
+
+        @Override
+        public WeightType type() {
+            return WeightType.INT8;
+        }
+
+        @Override
+        public long bytes() {
+            return q.length + 4L * scales.length;
+        }
+
+        @Override
+        public void update(float[] master) {
+            if (master.length != q.length) {
+                throw new IllegalArgumentException("expected " + q.length + " weights, got " + master.length);
+            }
+            Int8Blocks.quantize(master, rows, cols, q, scales);
+        }
+
+        @Override
+        public int scratchFloats(int m) {
+            return m <= FUSED_MAX_ROWS ? 0 : widenRows() * cols;
+        }
+
+        @Override
+        public void multiply(float[] in, int inOff, int lda, float[] out, int outOff, int ldc, float[] bias,
+                             int m0, int m1, int n0, int n1, float[] scratch) {
+            checkRange(m0, m1, n0, n1);
+            if (m1 - m0 <= FUSED_MAX_ROWS) {
+                Kernels.int8NT(in, inOff, lda, q, scales, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols);
+                return;
+            }
+            int nb = widenRows();
+            float[] buf = scratch != null && scratch.length >= nb * cols ? scratch : new float[nb * cols];
+            for (int b0 = n0; b0 < n1; b0 += nb) {
+                int b1 = Math.min(n1, b0 + nb);
+                Kernels.int8Widen(q, scales, buf, b0, b1, cols);
+                Kernels.gemmNT(in, inOff, lda, buf, -b0 * cols, cols, out, outOff, ldc, bias, false, m0, m1, b0, b1, cols);
+            }
+        }
+
+        @Override
+        public void row(int n, float[] dst, int off) {
+            int bpr = Int8Blocks.blocksPerRow(cols);
+            for (int k = 0; k < cols; k++) {
+                dst[off + k] = q[n * cols + k] * scales[n * bpr + k / Int8Blocks.BLOCK];
+            }
+        }
+    }
+}

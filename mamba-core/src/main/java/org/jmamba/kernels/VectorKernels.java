@@ -1,0 +1,1220 @@
+package org.jmamba.kernels;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The SIMD kernels, written with {@code jdk.incubator.vector} at the machine's preferred width
+ * (never a fixed one). Same signatures and results (up to rounding) as {@link ScalarKernels}, whose
+ * javadoc defines each operation; this file only explains how each is made fast.
+ *
+ * <p>This class is loaded only when {@link VectorSupport#enabled()}: nothing outside this package
+ * names it except through {@link Kernels}.
+ */
+final class VectorKernels {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int LANES = F.length();
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    /** bf16 is widened from half-width short vectors: LANES shorts -> LANES floats. */
+    private static final VectorSpecies<Short> SH = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    /** int8 is widened from quarter-width byte vectors (at least 64 bits, so maybe several parts). */
+    private static final VectorSpecies<Byte> BY =
+            VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 4)));
+    private static final int BYTE_PARTS = BY.length() / LANES;
+
+    /**
+     * Cache blocking of {@link #gemmNT}: rows of B are taken in blocks of about this many floats
+     * (256 KiB, a fraction of a per-core L2) so that the block stays in L2 while every tile of A rows
+     * passes over it, and k in chunks of {@link #NT_KC} so that a tile of 4 A rows stays in L1.
+     */
+    private static final int NT_B_BLOCK_FLOATS = 1 << 16;
+    private static final int NT_KC = 1024;
+    /** Blocking of the packed (many-row) gemmNT: a [KC, NC] transposed panel of B, 192 KiB. */
+    private static final int PK_KC = 256;
+    private static final int PK_NC = 192;
+    /** Blocking of the broadcast-form products (NN, TN): a [KC, NC] panel of B is 256 KiB. */
+    private static final int BC_KC = 256;
+    private static final int BC_NC = 256;
+
+    private VectorKernels() {
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /*
+     * Element-wise kernels finish a range that is not a whole number of vectors with ScalarMath,
+     * which computes exactly what a vector lane computes, and the whole-sequence kernels run a
+     * last partial block of channels through the vector code on a zero-padded copy: either way
+     * every element gets the same bits wherever a thread's range happens to end, so results do not
+     * depend on how the work was split.
+     *
+     * A note on style: a vector must not be chosen by a branch (v = c ? a : b, or reassigned
+     * under an if), nor passed to a method that may not be inlined, because the JIT then has to
+     * materialise it as an object (an allocation per vector, and a slow path); optional operands
+     * are read from a zero array instead, and optional steps are written as separate stores.
+     */
+
+    /** Zeros: what an absent bias vector is loaded from (never written). */
+    private static final float[] ZERO = new float[Math.max(64, LANES)];
+
+    /*
+     * Horizontal sums go through a fixed pairwise tree (lanes i and i^8, then i^4, i^2, i^1)
+     * instead of reduceLanes(ADD), whose order is unspecified: the JIT-compiled reduction and the
+     * interpreter's differ in the last bit, and results would then depend on how warm the JIT is.
+     */
+    private static final VectorShuffle<Float> X32 = LANES >= 64 ? VectorShuffle.fromOp(F, i -> i ^ 32) : null;
+    private static final VectorShuffle<Float> X16 = LANES >= 32 ? VectorShuffle.fromOp(F, i -> i ^ 16) : null;
+    private static final VectorShuffle<Float> X8 = LANES >= 16 ? VectorShuffle.fromOp(F, i -> i ^ 8) : null;
+    private static final VectorShuffle<Float> X4 = LANES >= 8 ? VectorShuffle.fromOp(F, i -> i ^ 4) : null;
+    private static final VectorShuffle<Float> X2 = VectorShuffle.fromOp(F, i -> i ^ 2);
+    private static final VectorShuffle<Float> X1 = VectorShuffle.fromOp(F, i -> i ^ 1);
+
+    /** The sum of the lanes of v, in a fixed order (see above). */
+    static float sum(FloatVector v) {
+        FloatVector s = v;
+        if (LANES >= 64) {
+            s = s.add(s.rearrange(X32));
+        }
+        if (LANES >= 32) {
+            s = s.add(s.rearrange(X16));
+        }
+        if (LANES >= 16) {
+            s = s.add(s.rearrange(X8));
+        }
+        if (LANES >= 8) {
+            s = s.add(s.rearrange(X4));
+        }
+        s = s.add(s.rearrange(X2));
+        s = s.add(s.rearrange(X1));
+        return s.lane(0);
+    }
+
+    private static FloatVector bf16(short[] w, int i) {
+        ShortVector s = ShortVector.fromArray(SH, w, i);
+        IntVector x = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
+        return x.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    // ---------------------------------------------------------------- dot and GEMM
+
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector s0 = FloatVector.zero(F);
+        FloatVector s1 = FloatVector.zero(F);
+        FloatVector s2 = FloatVector.zero(F);
+        FloatVector s3 = FloatVector.zero(F);
+        int i = 0;
+        // Four independent accumulators hide the FMA latency.
+        for (; i <= n - 4 * LANES; i += 4 * LANES) {
+            s0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), s0);
+            s1 = FloatVector.fromArray(F, a, aOff + i + LANES).fma(FloatVector.fromArray(F, b, bOff + i + LANES), s1);
+            s2 = FloatVector.fromArray(F, a, aOff + i + 2 * LANES).fma(FloatVector.fromArray(F, b, bOff + i + 2 * LANES), s2);
+            s3 = FloatVector.fromArray(F, a, aOff + i + 3 * LANES).fma(FloatVector.fromArray(F, b, bOff + i + 3 * LANES), s3);
+        }
+        for (; i <= n - LANES; i += LANES) {
+            s0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), s0);
+        }
+        float s = sum(s0.add(s1).add(s2.add(s3)));
+        for (; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    private static void put(float[] c, int ci, float v, boolean accumulate) {
+        c[ci] = accumulate ? c[ci] + v : v;
+    }
+
+    static void gemmNT(float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                       float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
+                       int m0, int m1, int n0, int n1, int K) {
+        if (m1 <= m0 || n1 <= n0) {
+            return;
+        }
+        if (K == 0) {
+            ScalarKernels.gemmNT(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, 0);
+            return;
+        }
+        if (m1 - m0 >= 4) {
+            gemmNTPacked(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K, WIDE_TILE);
+            return;
+        }
+        int kc = K <= NT_KC ? K : NT_KC;
+        int nc = Math.max(4, (NT_B_BLOCK_FLOATS / kc) & ~3);
+        boolean fewRows = true;
+        for (int k0 = 0; k0 < K; k0 += kc) {
+            int kl = Math.min(kc, K - k0);
+            boolean acc = accumulate || k0 > 0;
+            float[] bs = k0 == 0 ? bias : null; // the bias is added once, with the first k chunk
+            for (int nb = n0; nb < n1; nb += nc) {
+                int ne = Math.min(n1, nb + nc);
+                if (fewRows) {
+                    // Decode (1 to 3 rows): each row of A against 4 rows of B, four independent streams.
+                    for (int m = m0; m < m1; m++) {
+                        int ai = aOff + m * lda + k0;
+                        for (int n = nb; n < ne; n += 4) {
+                            int nv = Math.min(4, ne - n);
+                            int b0 = bOff + n * ldb + k0;
+                            nt1x4(a, ai, b, b0, b0 + Math.min(1, nv - 1) * ldb, b0 + Math.min(2, nv - 1) * ldb,
+                                    b0 + Math.min(3, nv - 1) * ldb, kl, c, cOff + m * ldc + n, bs, n, acc, nv);
+                        }
+                    }
+                    continue;
+                }
+                // Tiles of 4 rows of A x 2 rows of B: 8 accumulators and 6 loads per 8 FMAs.
+                for (int m = m0; m < m1; m += 4) {
+                    int mv = Math.min(4, m1 - m);
+                    int a0 = aOff + m * lda + k0;
+                    int a1 = a0 + Math.min(1, mv - 1) * lda;
+                    int a2 = a0 + Math.min(2, mv - 1) * lda;
+                    int a3 = a0 + Math.min(3, mv - 1) * lda;
+                    for (int n = nb; n < ne; n += 2) {
+                        int nv = Math.min(2, ne - n);
+                        int b0 = bOff + n * ldb + k0;
+                        nt4x2(a, a0, a1, a2, a3, b, b0, b0 + (nv - 1) * ldb, kl, c, cOff + m * ldc + n, ldc, bs, n, acc,
+                                mv, nv);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * gemmNT for 4 or more rows of A (prefill, training): a [KC, NC] panel of B is transposed into
+     * a scratch array once, then every 4-row tile of A sweeps over it with the broadcast kernel
+     * (lanes along n, one A element broadcast per row): 8 FMAs per 2 loads and 4 broadcasts, and no
+     * horizontal sums at all. The panel stays in L2, the tile's A rows in L1. Each output is summed
+     * in k order, one k chunk after the other, whichever tile or thread computes it.
+     */
+    static void gemmNTPacked(float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                             float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
+                             int m0, int m1, int n0, int n1, int K, boolean wide) {
+        int MR = wide ? 6 : 4;
+        int nr = (wide ? 3 : 2) * LANES;
+        int kc = Math.min(K, PK_KC);
+        int ncMax = Math.min(Math.max(nr, PK_NC / nr * nr), (n1 - n0 + nr - 1) / nr * nr);
+        float[] panel = new float[kc * ncMax];
+        float[] edge = new float[MR * nr];
+        for (int k0 = 0; k0 < K; k0 += kc) {
+            int kl = Math.min(kc, K - k0);
+            boolean acc = accumulate || k0 > 0;
+            float[] bs = k0 == 0 ? bias : null;
+            for (int nb = n0; nb < n1; nb += ncMax) {
+                int nl = Math.min(ncMax, n1 - nb);
+                int ld = (nl + nr - 1) / nr * nr;
+                packTransposed(b, bOff + nb * ldb + k0, ldb, nl, kl, panel, ld);
+                for (int m = m0; m < m1; m += MR) {
+                    int mv = Math.min(MR, m1 - m);
+                    int a0 = aOff + m * lda + k0;
+                    for (int j = 0; j < nl; j += nr) {
+                        int ci = cOff + m * ldc + nb + j;
+                        int nv = Math.min(nr, nl - j);
+                        if (wide) {
+                            bt6x3(a, a0, lda, mv, kl, panel, j, ld, c, ci, ldc, bs, nb + j, acc, nv, edge);
+                        } else {
+                            bt4x2(a, a0, lda, mv, kl, panel, j, ld, c, ci, ldc, bs, nb + j, acc, nv, edge);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** panel[k*ld + j] = B[j, k] for j < nl, k < kl; zero for nl ≤ j < ld. B[j, k] = b[bi + j*ldb + k]. */
+    private static void packTransposed(float[] b, int bi, int ldb, int nl, int kl, float[] panel, int ld) {
+        for (int j = 0; j < nl; j++) {
+            int src = bi + j * ldb;
+            for (int k = 0; k < kl; k++) {
+                panel[k * ld + j] = b[src + k];
+            }
+        }
+        if (nl < ld) {
+            for (int k = 0; k < kl; k++) {
+                java.util.Arrays.fill(panel, k * ld + nl, k * ld + ld, 0f);
+            }
+        }
+    }
+
+    /*
+     * The register tile of the packed kernel: MR rows of A x NR vectors of columns, MR·NR
+     * accumulators. With 32 vector registers (AVX-512) 6 x 3 (18 accumulators) was fastest here;
+     * with 16 (AVX2, NEON) 4 x 2 leaves room for the operands. A tile at the edge of C repeats its
+     * last row of A for missing ones, computes whole vectors (the panel is zero-padded), and goes
+     * through {@code edge}, from which only its valid elements are written.
+     */
+    static final boolean WIDE_TILE = LANES >= 16;
+
+    private static void bt6x3(float[] a, int a0, int lda, int mv, int kl, float[] panel, int j, int ld,
+                              float[] c, int ci, int ldc, float[] bias, int n, boolean acc, int nv, float[] edge) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F), c42 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F), c52 = FloatVector.zero(F);
+        int r1 = a0 + Math.min(1, mv - 1) * lda;
+        int r2 = a0 + Math.min(2, mv - 1) * lda;
+        int r3 = a0 + Math.min(3, mv - 1) * lda;
+        int r4 = a0 + Math.min(4, mv - 1) * lda;
+        int r5 = a0 + Math.min(5, mv - 1) * lda;
+        for (int k = 0; k < kl; k++) {
+            int p = k * ld + j;
+            FloatVector w0 = FloatVector.fromArray(F, panel, p);
+            FloatVector w1 = FloatVector.fromArray(F, panel, p + 1 * LANES);
+            FloatVector w2 = FloatVector.fromArray(F, panel, p + 2 * LANES);
+            FloatVector x0 = FloatVector.broadcast(F, a[a0 + k]);
+            c00 = x0.fma(w0, c00);
+            c01 = x0.fma(w1, c01);
+            c02 = x0.fma(w2, c02);
+            FloatVector x1 = FloatVector.broadcast(F, a[r1 + k]);
+            c10 = x1.fma(w0, c10);
+            c11 = x1.fma(w1, c11);
+            c12 = x1.fma(w2, c12);
+            FloatVector x2 = FloatVector.broadcast(F, a[r2 + k]);
+            c20 = x2.fma(w0, c20);
+            c21 = x2.fma(w1, c21);
+            c22 = x2.fma(w2, c22);
+            FloatVector x3 = FloatVector.broadcast(F, a[r3 + k]);
+            c30 = x3.fma(w0, c30);
+            c31 = x3.fma(w1, c31);
+            c32 = x3.fma(w2, c32);
+            FloatVector x4 = FloatVector.broadcast(F, a[r4 + k]);
+            c40 = x4.fma(w0, c40);
+            c41 = x4.fma(w1, c41);
+            c42 = x4.fma(w2, c42);
+            FloatVector x5 = FloatVector.broadcast(F, a[r5 + k]);
+            c50 = x5.fma(w0, c50);
+            c51 = x5.fma(w1, c51);
+            c52 = x5.fma(w2, c52);
+        }
+        boolean full = mv == 6 && nv == 3 * LANES;
+        // The bias (or zero) is added to each output before it is stored or accumulated.
+        float[] bsrc = bias != null && full ? bias : ZERO;
+        int bo = bias != null && full ? n : 0;
+        FloatVector b0 = FloatVector.fromArray(F, bsrc, bo);
+        FloatVector b1 = FloatVector.fromArray(F, bsrc, bo + 1 * LANES);
+        FloatVector b2 = FloatVector.fromArray(F, bsrc, bo + 2 * LANES);
+        if (full && acc) {
+            c00.add(b0).add(FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+            c01.add(b1).add(FloatVector.fromArray(F, c, ci + LANES)).intoArray(c, ci + LANES);
+            c02.add(b2).add(FloatVector.fromArray(F, c, ci + 2 * LANES)).intoArray(c, ci + 2 * LANES);
+            c10.add(b0).add(FloatVector.fromArray(F, c, ci + ldc)).intoArray(c, ci + ldc);
+            c11.add(b1).add(FloatVector.fromArray(F, c, ci + ldc + LANES)).intoArray(c, ci + ldc + LANES);
+            c12.add(b2).add(FloatVector.fromArray(F, c, ci + ldc + 2 * LANES)).intoArray(c, ci + ldc + 2 * LANES);
+            c20.add(b0).add(FloatVector.fromArray(F, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
+            c21.add(b1).add(FloatVector.fromArray(F, c, ci + 2 * ldc + LANES)).intoArray(c, ci + 2 * ldc + LANES);
+            c22.add(b2).add(FloatVector.fromArray(F, c, ci + 2 * ldc + 2 * LANES)).intoArray(c, ci + 2 * ldc + 2 * LANES);
+            c30.add(b0).add(FloatVector.fromArray(F, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
+            c31.add(b1).add(FloatVector.fromArray(F, c, ci + 3 * ldc + LANES)).intoArray(c, ci + 3 * ldc + LANES);
+            c32.add(b2).add(FloatVector.fromArray(F, c, ci + 3 * ldc + 2 * LANES)).intoArray(c, ci + 3 * ldc + 2 * LANES);
+            c40.add(b0).add(FloatVector.fromArray(F, c, ci + 4 * ldc)).intoArray(c, ci + 4 * ldc);
+            c41.add(b1).add(FloatVector.fromArray(F, c, ci + 4 * ldc + LANES)).intoArray(c, ci + 4 * ldc + LANES);
+            c42.add(b2).add(FloatVector.fromArray(F, c, ci + 4 * ldc + 2 * LANES)).intoArray(c, ci + 4 * ldc + 2 * LANES);
+            c50.add(b0).add(FloatVector.fromArray(F, c, ci + 5 * ldc)).intoArray(c, ci + 5 * ldc);
+            c51.add(b1).add(FloatVector.fromArray(F, c, ci + 5 * ldc + LANES)).intoArray(c, ci + 5 * ldc + LANES);
+            c52.add(b2).add(FloatVector.fromArray(F, c, ci + 5 * ldc + 2 * LANES)).intoArray(c, ci + 5 * ldc + 2 * LANES);
+        } else if (full) {
+            c00.add(b0).intoArray(c, ci);
+            c01.add(b1).intoArray(c, ci + LANES);
+            c02.add(b2).intoArray(c, ci + 2 * LANES);
+            c10.add(b0).intoArray(c, ci + ldc);
+            c11.add(b1).intoArray(c, ci + ldc + LANES);
+            c12.add(b2).intoArray(c, ci + ldc + 2 * LANES);
+            c20.add(b0).intoArray(c, ci + 2 * ldc);
+            c21.add(b1).intoArray(c, ci + 2 * ldc + LANES);
+            c22.add(b2).intoArray(c, ci + 2 * ldc + 2 * LANES);
+            c30.add(b0).intoArray(c, ci + 3 * ldc);
+            c31.add(b1).intoArray(c, ci + 3 * ldc + LANES);
+            c32.add(b2).intoArray(c, ci + 3 * ldc + 2 * LANES);
+            c40.add(b0).intoArray(c, ci + 4 * ldc);
+            c41.add(b1).intoArray(c, ci + 4 * ldc + LANES);
+            c42.add(b2).intoArray(c, ci + 4 * ldc + 2 * LANES);
+            c50.add(b0).intoArray(c, ci + 5 * ldc);
+            c51.add(b1).intoArray(c, ci + 5 * ldc + LANES);
+            c52.add(b2).intoArray(c, ci + 5 * ldc + 2 * LANES);
+        } else {
+            int w = 3 * LANES;
+            c00.intoArray(edge, 0);
+            c01.intoArray(edge, 0 + LANES);
+            c02.intoArray(edge, 0 + 2 * LANES);
+            c10.intoArray(edge, 1 * w);
+            c11.intoArray(edge, 1 * w + LANES);
+            c12.intoArray(edge, 1 * w + 2 * LANES);
+            c20.intoArray(edge, 2 * w);
+            c21.intoArray(edge, 2 * w + LANES);
+            c22.intoArray(edge, 2 * w + 2 * LANES);
+            c30.intoArray(edge, 3 * w);
+            c31.intoArray(edge, 3 * w + LANES);
+            c32.intoArray(edge, 3 * w + 2 * LANES);
+            c40.intoArray(edge, 4 * w);
+            c41.intoArray(edge, 4 * w + LANES);
+            c42.intoArray(edge, 4 * w + 2 * LANES);
+            c50.intoArray(edge, 5 * w);
+            c51.intoArray(edge, 5 * w + LANES);
+            c52.intoArray(edge, 5 * w + 2 * LANES);
+            for (int i = 0; i < mv; i++) {
+                for (int jj = 0; jj < nv; jj++) {
+                    // the same float operations as a whole tile: (sum + bias) [+ C]
+                    float v = edge[i * w + jj] + (bias != null ? bias[n + jj] : 0f);
+                    put(c, ci + i * ldc + jj, v, acc);
+                }
+            }
+        }
+    }
+
+    private static void bt4x2(float[] a, int a0, int lda, int mv, int kl, float[] panel, int j, int ld,
+                              float[] c, int ci, int ldc, float[] bias, int n, boolean acc, int nv, float[] edge) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        int r1 = a0 + Math.min(1, mv - 1) * lda;
+        int r2 = a0 + Math.min(2, mv - 1) * lda;
+        int r3 = a0 + Math.min(3, mv - 1) * lda;
+        for (int k = 0; k < kl; k++) {
+            int p = k * ld + j;
+            FloatVector w0 = FloatVector.fromArray(F, panel, p);
+            FloatVector w1 = FloatVector.fromArray(F, panel, p + 1 * LANES);
+            FloatVector x0 = FloatVector.broadcast(F, a[a0 + k]);
+            c00 = x0.fma(w0, c00);
+            c01 = x0.fma(w1, c01);
+            FloatVector x1 = FloatVector.broadcast(F, a[r1 + k]);
+            c10 = x1.fma(w0, c10);
+            c11 = x1.fma(w1, c11);
+            FloatVector x2 = FloatVector.broadcast(F, a[r2 + k]);
+            c20 = x2.fma(w0, c20);
+            c21 = x2.fma(w1, c21);
+            FloatVector x3 = FloatVector.broadcast(F, a[r3 + k]);
+            c30 = x3.fma(w0, c30);
+            c31 = x3.fma(w1, c31);
+        }
+        boolean full = mv == 4 && nv == 2 * LANES;
+        // The bias (or zero) is added to each output before it is stored or accumulated.
+        float[] bsrc = bias != null && full ? bias : ZERO;
+        int bo = bias != null && full ? n : 0;
+        FloatVector b0 = FloatVector.fromArray(F, bsrc, bo);
+        FloatVector b1 = FloatVector.fromArray(F, bsrc, bo + 1 * LANES);
+        if (full && acc) {
+            c00.add(b0).add(FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+            c01.add(b1).add(FloatVector.fromArray(F, c, ci + LANES)).intoArray(c, ci + LANES);
+            c10.add(b0).add(FloatVector.fromArray(F, c, ci + ldc)).intoArray(c, ci + ldc);
+            c11.add(b1).add(FloatVector.fromArray(F, c, ci + ldc + LANES)).intoArray(c, ci + ldc + LANES);
+            c20.add(b0).add(FloatVector.fromArray(F, c, ci + 2 * ldc)).intoArray(c, ci + 2 * ldc);
+            c21.add(b1).add(FloatVector.fromArray(F, c, ci + 2 * ldc + LANES)).intoArray(c, ci + 2 * ldc + LANES);
+            c30.add(b0).add(FloatVector.fromArray(F, c, ci + 3 * ldc)).intoArray(c, ci + 3 * ldc);
+            c31.add(b1).add(FloatVector.fromArray(F, c, ci + 3 * ldc + LANES)).intoArray(c, ci + 3 * ldc + LANES);
+        } else if (full) {
+            c00.add(b0).intoArray(c, ci);
+            c01.add(b1).intoArray(c, ci + LANES);
+            c10.add(b0).intoArray(c, ci + ldc);
+            c11.add(b1).intoArray(c, ci + ldc + LANES);
+            c20.add(b0).intoArray(c, ci + 2 * ldc);
+            c21.add(b1).intoArray(c, ci + 2 * ldc + LANES);
+            c30.add(b0).intoArray(c, ci + 3 * ldc);
+            c31.add(b1).intoArray(c, ci + 3 * ldc + LANES);
+        } else {
+            int w = 2 * LANES;
+            c00.intoArray(edge, 0);
+            c01.intoArray(edge, 0 + LANES);
+            c10.intoArray(edge, 1 * w);
+            c11.intoArray(edge, 1 * w + LANES);
+            c20.intoArray(edge, 2 * w);
+            c21.intoArray(edge, 2 * w + LANES);
+            c30.intoArray(edge, 3 * w);
+            c31.intoArray(edge, 3 * w + LANES);
+            for (int i = 0; i < mv; i++) {
+                for (int jj = 0; jj < nv; jj++) {
+                    // the same float operations as a whole tile: (sum + bias) [+ C]
+                    float v = edge[i * w + jj] + (bias != null ? bias[n + jj] : 0f);
+                    put(c, ci + i * ldc + jj, v, acc);
+                }
+            }
+        }
+    }
+
+    /*
+     * Every output of gemmNT is summed the same way whichever tile computes it — one vector
+     * accumulator along k, its lanes reduced, then the scalar tail, then the bias — so a product
+     * gives the same bits however its rows and columns are split between threads. A tile at the
+     * edge of the product repeats its last row of A or B for the missing ones and stores only the
+     * valid outputs: there is one code path per kernel, always hot, so the JIT compiles all of it.
+     */
+
+    private static void nt4x2(float[] a, int a0, int a1, int a2, int a3, float[] b, int b0, int b1, int K,
+                              float[] c, int ci, int ldc, float[] bias, int n, boolean acc, int mv, int nv) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        int k = 0;
+        for (; k <= K - LANES; k += LANES) {
+            FloatVector w0 = FloatVector.fromArray(F, b, b0 + k);
+            FloatVector w1 = FloatVector.fromArray(F, b, b1 + k);
+            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
+            c00 = x.fma(w0, c00);
+            c01 = x.fma(w1, c01);
+            x = FloatVector.fromArray(F, a, a1 + k);
+            c10 = x.fma(w0, c10);
+            c11 = x.fma(w1, c11);
+            x = FloatVector.fromArray(F, a, a2 + k);
+            c20 = x.fma(w0, c20);
+            c21 = x.fma(w1, c21);
+            x = FloatVector.fromArray(F, a, a3 + k);
+            c30 = x.fma(w0, c30);
+            c31 = x.fma(w1, c31);
+        }
+        float s00 = sum(c00), s01 = sum(c01);
+        float s10 = sum(c10), s11 = sum(c11);
+        float s20 = sum(c20), s21 = sum(c21);
+        float s30 = sum(c30), s31 = sum(c31);
+        for (; k < K; k++) {
+            float w0 = b[b0 + k], w1 = b[b1 + k];
+            float x0 = a[a0 + k], x1 = a[a1 + k], x2 = a[a2 + k], x3 = a[a3 + k];
+            s00 += x0 * w0;
+            s01 += x0 * w1;
+            s10 += x1 * w0;
+            s11 += x1 * w1;
+            s20 += x2 * w0;
+            s21 += x2 * w1;
+            s30 += x3 * w0;
+            s31 += x3 * w1;
+        }
+        if (bias != null) {
+            float p = bias[n], q = nv > 1 ? bias[n + 1] : 0f;
+            s00 += p;
+            s10 += p;
+            s20 += p;
+            s30 += p;
+            s01 += q;
+            s11 += q;
+            s21 += q;
+            s31 += q;
+        }
+        put(c, ci, s00, acc);
+        if (nv > 1) {
+            put(c, ci + 1, s01, acc);
+        }
+        if (mv > 1) {
+            put(c, ci + ldc, s10, acc);
+            if (nv > 1) {
+                put(c, ci + ldc + 1, s11, acc);
+            }
+        }
+        if (mv > 2) {
+            put(c, ci + 2 * ldc, s20, acc);
+            if (nv > 1) {
+                put(c, ci + 2 * ldc + 1, s21, acc);
+            }
+        }
+        if (mv > 3) {
+            put(c, ci + 3 * ldc, s30, acc);
+            if (nv > 1) {
+                put(c, ci + 3 * ldc + 1, s31, acc);
+            }
+        }
+    }
+
+    /** One row of A against 4 rows of B (the first {@code nv} of them valid). */
+    private static void nt1x4(float[] a, int ai, float[] b, int b0, int b1, int b2, int b3, int K,
+                              float[] c, int ci, float[] bias, int n, boolean acc, int nv) {
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        int k = 0;
+        for (; k <= K - LANES; k += LANES) {
+            FloatVector x = FloatVector.fromArray(F, a, ai + k);
+            c0 = x.fma(FloatVector.fromArray(F, b, b0 + k), c0);
+            c1 = x.fma(FloatVector.fromArray(F, b, b1 + k), c1);
+            c2 = x.fma(FloatVector.fromArray(F, b, b2 + k), c2);
+            c3 = x.fma(FloatVector.fromArray(F, b, b3 + k), c3);
+        }
+        float s0 = sum(c0), s1 = sum(c1);
+        float s2 = sum(c2), s3 = sum(c3);
+        for (; k < K; k++) {
+            float x = a[ai + k];
+            s0 += x * b[b0 + k];
+            s1 += x * b[b1 + k];
+            s2 += x * b[b2 + k];
+            s3 += x * b[b3 + k];
+        }
+        put(c, ci, bias != null ? s0 + bias[n] : s0, acc);
+        if (nv > 1) {
+            put(c, ci + 1, bias != null ? s1 + bias[n + 1] : s1, acc);
+        }
+        if (nv > 2) {
+            put(c, ci + 2, bias != null ? s2 + bias[n + 2] : s2, acc);
+        }
+        if (nv > 3) {
+            put(c, ci + 3, bias != null ? s3 + bias[n + 3] : s3, acc);
+        }
+    }
+
+    static void gemmNN(float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                       float[] c, int cOff, int ldc, boolean accumulate,
+                       int m0, int m1, int n0, int n1, int K) {
+        gemmBroadcast(a, aOff, lda, 1, b, bOff, ldb, c, cOff, ldc, accumulate, m0, m1, n0, n1, K);
+    }
+
+    static void gemmTN(float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                       float[] c, int cOff, int ldc, boolean accumulate,
+                       int m0, int m1, int n0, int n1, int K) {
+        gemmBroadcast(a, aOff, 1, lda, b, bOff, ldb, c, cOff, ldc, accumulate, m0, m1, n0, n1, K);
+    }
+
+    /**
+     * C[m,n] (+)= Σ_k A(m,k)·B[k,n] with A(m,k) = a[aOff + m*sam + k*sak]: lanes run along n (rows
+     * of B are contiguous), each A element is broadcast. Blocked so a [KC, NC] panel of B stays in L2
+     * while 4-row tiles of C sweep over it; no horizontal sums are needed.
+     */
+    private static void gemmBroadcast(float[] a, int aOff, int sam, int sak, float[] b, int bOff, int ldb,
+                                      float[] c, int cOff, int ldc, boolean accumulate,
+                                      int m0, int m1, int n0, int n1, int K) {
+        if (m1 <= m0 || n1 <= n0) {
+            return;
+        }
+        if (K == 0) {
+            if (!accumulate) {
+                for (int m = m0; m < m1; m++) {
+                    java.util.Arrays.fill(c, cOff + m * ldc + n0, cOff + m * ldc + n1, 0f);
+                }
+            }
+            return;
+        }
+        for (int k0 = 0; k0 < K; k0 += BC_KC) {
+            int k1 = Math.min(K, k0 + BC_KC);
+            boolean acc = accumulate || k0 > 0;
+            for (int nb = n0; nb < n1; nb += BC_NC) {
+                int ne = Math.min(n1, nb + BC_NC);
+                int m = m0;
+                for (; m + 4 <= m1; m += 4) {
+                    int n = nb;
+                    for (; n + 2 * LANES <= ne; n += 2 * LANES) {
+                        bc4x2(a, aOff + m * sam, sam, sak, b, bOff + n, ldb, c, cOff + m * ldc + n, ldc, k0, k1, acc);
+                    }
+                    for (; n + LANES <= ne; n += LANES) {
+                        bc4x1(a, aOff + m * sam, sam, sak, b, bOff + n, ldb, c, cOff + m * ldc + n, ldc, k0, k1, acc);
+                    }
+                    if (n < ne) {
+                        bcScalar(a, aOff, sam, sak, b, bOff, ldb, c, cOff, ldc, acc, m, m + 4, n, ne, k0, k1);
+                    }
+                }
+                for (; m < m1; m++) {
+                    int n = nb;
+                    for (; n + LANES <= ne; n += LANES) {
+                        FloatVector s = FloatVector.zero(F);
+                        for (int k = k0; k < k1; k++) {
+                            s = FloatVector.fromArray(F, b, bOff + k * ldb + n).fma(FloatVector.broadcast(F, a[aOff + m * sam + k * sak]), s);
+                        }
+                        store(c, cOff + m * ldc + n, s, acc);
+                    }
+                    if (n < ne) {
+                        bcScalar(a, aOff, sam, sak, b, bOff, ldb, c, cOff, ldc, acc, m, m + 1, n, ne, k0, k1);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void bc4x2(float[] a, int ai, int sam, int sak, float[] b, int bi, int ldb,
+                              float[] c, int ci, int ldc, int k0, int k1, boolean acc) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        for (int k = k0; k < k1; k++) {
+            int bk = bi + k * ldb;
+            FloatVector w0 = FloatVector.fromArray(F, b, bk);
+            FloatVector w1 = FloatVector.fromArray(F, b, bk + LANES);
+            int ak = ai + k * sak;
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
+            c00 = x.fma(w0, c00);
+            c01 = x.fma(w1, c01);
+            x = FloatVector.broadcast(F, a[ak + sam]);
+            c10 = x.fma(w0, c10);
+            c11 = x.fma(w1, c11);
+            x = FloatVector.broadcast(F, a[ak + 2 * sam]);
+            c20 = x.fma(w0, c20);
+            c21 = x.fma(w1, c21);
+            x = FloatVector.broadcast(F, a[ak + 3 * sam]);
+            c30 = x.fma(w0, c30);
+            c31 = x.fma(w1, c31);
+        }
+        store(c, ci, c00, acc);
+        store(c, ci + LANES, c01, acc);
+        store(c, ci + ldc, c10, acc);
+        store(c, ci + ldc + LANES, c11, acc);
+        store(c, ci + 2 * ldc, c20, acc);
+        store(c, ci + 2 * ldc + LANES, c21, acc);
+        store(c, ci + 3 * ldc, c30, acc);
+        store(c, ci + 3 * ldc + LANES, c31, acc);
+    }
+
+    private static void bc4x1(float[] a, int ai, int sam, int sak, float[] b, int bi, int ldb,
+                              float[] c, int ci, int ldc, int k0, int k1, boolean acc) {
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        for (int k = k0; k < k1; k++) {
+            FloatVector w = FloatVector.fromArray(F, b, bi + k * ldb);
+            int ak = ai + k * sak;
+            c0 = w.fma(FloatVector.broadcast(F, a[ak]), c0);
+            c1 = w.fma(FloatVector.broadcast(F, a[ak + sam]), c1);
+            c2 = w.fma(FloatVector.broadcast(F, a[ak + 2 * sam]), c2);
+            c3 = w.fma(FloatVector.broadcast(F, a[ak + 3 * sam]), c3);
+        }
+        store(c, ci, c0, acc);
+        store(c, ci + ldc, c1, acc);
+        store(c, ci + 2 * ldc, c2, acc);
+        store(c, ci + 3 * ldc, c3, acc);
+    }
+
+    private static void store(float[] c, int ci, FloatVector v, boolean acc) {
+        if (acc) {
+            v.add(FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+        } else {
+            v.intoArray(c, ci);
+        }
+    }
+
+    private static void bcScalar(float[] a, int aOff, int sam, int sak, float[] b, int bOff, int ldb,
+                                 float[] c, int cOff, int ldc, boolean acc, int m0, int m1, int n0, int n1,
+                                 int k0, int k1) {
+        for (int m = m0; m < m1; m++) {
+            for (int n = n0; n < n1; n++) {
+                float s = 0f;
+                for (int k = k0; k < k1; k++) {
+                    s += a[aOff + m * sam + k * sak] * b[bOff + k * ldb + n];
+                }
+                put(c, cOff + m * ldc + n, s, acc);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- quantised weights at decode
+
+    /*
+     * Each vector loop below is a method of its own, called with arrays and offsets only: a
+     * kernel with several loops inlined into one method can outgrow the JIT's inlining budget, and
+     * a vector operation left as a call allocates an object per vector.
+     */
+
+    static void bf16NT(float[] a, int aOff, int lda, short[] w, int ldw,
+                       float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
+                       int m0, int m1, int n0, int n1, int K) {
+        for (int m = m0; m < m1; m++) {
+            int ai = aOff + m * lda;
+            // Four rows of W at once: four independent memory streams and FMA chains. The last
+            // group repeats its last row for missing ones (the same code computes every row).
+            for (int n = n0; n < n1; n += 4) {
+                int nv = Math.min(4, n1 - n);
+                int w0 = n * ldw;
+                bf16Rows4(a, ai, w, w0, w0 + Math.min(1, nv - 1) * ldw, w0 + Math.min(2, nv - 1) * ldw,
+                        w0 + Math.min(3, nv - 1) * ldw, K, c, cOff + m * ldc + n, bias, n, accumulate, nv);
+            }
+        }
+    }
+
+    private static void bf16Rows4(float[] a, int ai, short[] w, int w0, int w1, int w2, int w3, int K,
+                                  float[] c, int ci, float[] bias, int n, boolean accumulate, int nv) {
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        int k = 0;
+        for (; k <= K - LANES; k += LANES) {
+            FloatVector x = FloatVector.fromArray(F, a, ai + k);
+            c0 = bf16(w, w0 + k).fma(x, c0);
+            c1 = bf16(w, w1 + k).fma(x, c1);
+            c2 = bf16(w, w2 + k).fma(x, c2);
+            c3 = bf16(w, w3 + k).fma(x, c3);
+        }
+        float s0 = sum(c0), s1 = sum(c1);
+        float s2 = sum(c2), s3 = sum(c3);
+        for (; k < K; k++) {
+            float x = a[ai + k];
+            s0 += x * Bf16.toFloat(w[w0 + k]);
+            s1 += x * Bf16.toFloat(w[w1 + k]);
+            s2 += x * Bf16.toFloat(w[w2 + k]);
+            s3 += x * Bf16.toFloat(w[w3 + k]);
+        }
+        put(c, ci, bias != null ? s0 + bias[n] : s0, accumulate);
+        if (nv > 1) {
+            put(c, ci + 1, bias != null ? s1 + bias[n + 1] : s1, accumulate);
+        }
+        if (nv > 2) {
+            put(c, ci + 2, bias != null ? s2 + bias[n + 2] : s2, accumulate);
+        }
+        if (nv > 3) {
+            put(c, ci + 3, bias != null ? s3 + bias[n + 3] : s3, accumulate);
+        }
+    }
+
+    static void int8NT(float[] a, int aOff, int lda, byte[] q, float[] scales,
+                       float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
+                       int m0, int m1, int n0, int n1, int K) {
+        if (LANES > Int8Blocks.BLOCK || Int8Blocks.BLOCK % BY.length() != 0) {
+            ScalarKernels.int8NT(a, aOff, lda, q, scales, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
+            return;
+        }
+        for (int m = m0; m < m1; m++) {
+            int ai = aOff + m * lda;
+            for (int n = n0; n < n1; n += 2) { // a last odd row pairs with itself
+                int nv = Math.min(2, n1 - n);
+                int8Rows2(a, ai, q, scales, K, n, n + nv - 1, c, cOff + m * ldc + n, bias, accumulate, nv);
+            }
+        }
+    }
+
+    /** Rows na and nb: products within a block share one scale, so they are summed first. */
+    private static void int8Rows2(float[] a, int ai, byte[] q, float[] scales, int K, int na, int nb,
+                                  float[] c, int ci, float[] bias, boolean accumulate, int nv) {
+        int bpr = Int8Blocks.blocksPerRow(K);
+        int full = K / Int8Blocks.BLOCK;
+        int q0 = na * K, q1 = nb * K;
+        int s0i = na * bpr, s1i = nb * bpr;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        for (int blk = 0; blk < full; blk++) {
+            int k0 = blk * Int8Blocks.BLOCK;
+            FloatVector p0 = FloatVector.zero(F), p1 = FloatVector.zero(F);
+            for (int kk = 0; kk < Int8Blocks.BLOCK; kk += BY.length()) {
+                ByteVector v0 = ByteVector.fromArray(BY, q, q0 + k0 + kk);
+                ByteVector v1 = ByteVector.fromArray(BY, q, q1 + k0 + kk);
+                for (int part = 0; part < BYTE_PARTS; part++) {
+                    FloatVector x = FloatVector.fromArray(F, a, ai + k0 + kk + part * LANES);
+                    p0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, part)).fma(x, p0);
+                    p1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, part)).fma(x, p1);
+                }
+            }
+            acc0 = p0.fma(FloatVector.broadcast(F, scales[s0i + blk]), acc0);
+            acc1 = p1.fma(FloatVector.broadcast(F, scales[s1i + blk]), acc1);
+        }
+        float r0 = sum(acc0);
+        float r1 = sum(acc1);
+        if (full < bpr) { // short last block
+            float t0 = 0f, t1 = 0f;
+            for (int k = full * Int8Blocks.BLOCK; k < K; k++) {
+                t0 += a[ai + k] * q[q0 + k];
+                t1 += a[ai + k] * q[q1 + k];
+            }
+            r0 += t0 * scales[s0i + full];
+            r1 += t1 * scales[s1i + full];
+        }
+        put(c, ci, bias != null ? r0 + bias[na] : r0, accumulate);
+        if (nv > 1) {
+            put(c, ci + 1, bias != null ? r1 + bias[nb] : r1, accumulate);
+        }
+    }
+
+    static void bf16Widen(short[] w, int ldw, float[] out, int n0, int n1, int K) {
+        for (int n = n0; n < n1; n++) {
+            int wi = n * ldw;
+            int oi = (n - n0) * K;
+            int k = 0;
+            for (; k <= K - LANES; k += LANES) {
+                bf16(w, wi + k).intoArray(out, oi + k);
+            }
+            for (; k < K; k++) {
+                out[oi + k] = Bf16.toFloat(w[wi + k]);
+            }
+        }
+    }
+
+    static void int8Widen(byte[] q, float[] scales, float[] out, int n0, int n1, int K) {
+        if (LANES > Int8Blocks.BLOCK || Int8Blocks.BLOCK % BY.length() != 0) {
+            ScalarKernels.int8Widen(q, scales, out, n0, n1, K);
+            return;
+        }
+        int bpr = Int8Blocks.blocksPerRow(K);
+        int full = K / Int8Blocks.BLOCK;
+        for (int n = n0; n < n1; n++) {
+            int qi = n * K;
+            int oi = (n - n0) * K;
+            for (int blk = 0; blk < full; blk++) {
+                int k0 = blk * Int8Blocks.BLOCK;
+                float s = scales[n * bpr + blk];
+                for (int kk = 0; kk < Int8Blocks.BLOCK; kk += BY.length()) {
+                    ByteVector v = ByteVector.fromArray(BY, q, qi + k0 + kk);
+                    for (int part = 0; part < BYTE_PARTS; part++) {
+                        ((FloatVector) v.convertShape(VectorOperators.B2F, F, part)).mul(s)
+                                .intoArray(out, oi + k0 + kk + part * LANES);
+                    }
+                }
+            }
+            for (int k = full * Int8Blocks.BLOCK; k < K; k++) {
+                out[oi + k] = q[qi + k] * scales[n * bpr + full];
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- row ops
+
+    static float rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps) {
+        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - 2 * LANES; i += 2 * LANES) {
+            FloatVector v0 = FloatVector.fromArray(F, x, xOff + i);
+            FloatVector v1 = FloatVector.fromArray(F, x, xOff + i + LANES);
+            s0 = v0.fma(v0, s0);
+            s1 = v1.fma(v1, s1);
+        }
+        for (; i <= n - LANES; i += LANES) {
+            FloatVector v0 = FloatVector.fromArray(F, x, xOff + i);
+            s0 = v0.fma(v0, s0);
+        }
+        float ss = sum(s0.add(s1));
+        for (; i < n; i++) {
+            ss += x[xOff + i] * x[xOff + i];
+        }
+        float r = (float) (1.0 / Math.sqrt(ss / n + eps));
+        i = 0;
+        for (; i <= n - LANES; i += LANES) {
+            FloatVector.fromArray(F, x, xOff + i).mul(r).mul(FloatVector.fromArray(F, w, i)).intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) {
+            out[outOff + i] = x[xOff + i] * r * w[i];
+        }
+        return r;
+    }
+
+    static float max(float[] x, int off, int n) {
+        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i <= n - LANES; i += LANES) {
+            mv = mv.max(FloatVector.fromArray(F, x, off + i));
+        }
+        float m = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            m = Math.max(m, x[off + i]);
+        }
+        return m;
+    }
+
+    /** Σ exp(x_i - m). */
+    private static float sumExp(float[] x, int off, int n, float m) {
+        FloatVector s = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - LANES; i += LANES) {
+            s = s.add(VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(m)));
+        }
+        float r = sum(s);
+        for (; i < n; i++) {
+            r += (float) Math.exp(x[off + i] - m);
+        }
+        return r;
+    }
+
+    static float logSumExp(float[] x, int off, int n) {
+        float m = max(x, off, n);
+        if (m == Float.NEGATIVE_INFINITY) {
+            return m;
+        }
+        return m + (float) Math.log(sumExp(x, off, n, m));
+    }
+
+    static void softmax(float[] x, int off, int n) {
+        float m = max(x, off, n);
+        FloatVector s = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - LANES; i += LANES) {
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(m));
+            e.intoArray(x, off + i);
+            s = s.add(e);
+        }
+        float sum = sum(s);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - m);
+            x[off + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        i = 0;
+        for (; i <= n - LANES; i += LANES) {
+            FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] *= inv;
+        }
+    }
+
+    static void logSoftmax(float[] x, int off, int n) {
+        float lse = logSumExp(x, off, n);
+        int i = 0;
+        for (; i <= n - LANES; i += LANES) {
+            FloatVector.fromArray(F, x, off + i).sub(lse).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] -= lse;
+        }
+    }
+
+    private static FloatVector silu(FloatVector v) {
+        return VectorMath.silu(v);
+    }
+
+    static void silu(float[] out, int outOff, float[] x, int xOff, int n) {
+        int i = 0;
+        for (; i <= n - LANES; i += LANES) {
+            silu(FloatVector.fromArray(F, x, xOff + i)).intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) {
+            out[outOff + i] = ScalarMath.silu(x[xOff + i]);
+        }
+    }
+
+    /** softplus, with PyTorch's threshold (identity above 20, where it is exact in float). */
+    private static FloatVector softplus(FloatVector x) {
+        return VectorMath.softplus(x);
+    }
+
+    // ---------------------------------------------------------------- the selective scan
+
+    /*
+     * The scans are split into passes (softplus of Δ, the recurrence, the gate), each its own
+     * method: one method holding every exp, log and division would outgrow the JIT's inlining
+     * budget, and a vector operation left as a call costs an object per vector.
+     */
+
+    /**
+     * Lanes run across channels: a block of LANES channels shares B_t and C_t (broadcast), so the
+     * update of each state row h[n] is three vector FMAs and one vector exp, with no horizontal sums.
+     * The block's state [N][LANES] and A (transposed to [N][LANES]) live in small L1-resident arrays.
+     */
+    static void scan(float[] out, float[] yOut, int off, float[] u, float[] delta, float[] deltaBias,
+                     float[] A, float[] bm, int bOff, float[] cm, int cOff, int bcStride, float[] dSkip,
+                     float[] z, int zOff, int zStride, float[] state, int stateOff,
+                     int L, int D, int N, int d0, int d1) {
+        float[] h = new float[N * LANES];
+        float[] at = new float[N * LANES];
+        float[] dt = new float[L * LANES];
+        float[] biasArr = deltaBias != null ? deltaBias : ZERO;
+        float[] skipArr = dSkip != null ? dSkip : ZERO;
+        for (int d = d0; d < d1; d += LANES) {
+            int valid = Math.min(LANES, d1 - d);
+            java.util.Arrays.fill(h, 0f);
+            java.util.Arrays.fill(at, 0f);
+            for (int j = 0; j < valid; j++) {
+                for (int n = 0; n < N; n++) {
+                    at[n * LANES + j] = A[(d + j) * N + n];
+                    h[n * LANES + j] = state != null ? state[stateOff + (d + j) * N + n] : 0f;
+                }
+            }
+            if (valid == LANES) {
+                scanDelta(dt, delta, off + d, D, biasArr, deltaBias != null ? d : 0, L);
+                scanBlock(out, yOut, off + d, D, u, dt, at, h, bm, bOff, cm, cOff, bcStride,
+                        skipArr, dSkip != null ? d : 0, L, N);
+                if (z != null) {
+                    gateRows(out, off + d, D, z, zOff + d, zStride, L);
+                }
+            } else {
+                // A partial block: the same code on a zero-padded copy of its channels.
+                float[] us = stage(u, off + d, D, L, valid);
+                float[] ds = stage(delta, off + d, D, L, valid);
+                float[] bs = stage(biasArr, deltaBias != null ? d : 0, 0, 1, valid);
+                float[] ks = stage(skipArr, dSkip != null ? d : 0, 0, 1, valid);
+                float[] os = new float[L * LANES];
+                float[] ys = yOut != null ? new float[L * LANES] : null;
+                scanDelta(dt, ds, 0, LANES, bs, 0, L);
+                scanBlock(os, ys, 0, LANES, us, dt, at, h, bm, bOff, cm, cOff, bcStride, ks, 0, L, N);
+                if (z != null) {
+                    gateRows(os, 0, LANES, stage(z, zOff + d, zStride, L, valid), 0, LANES, L);
+                }
+                unstage(os, out, off + d, D, L, valid);
+                if (yOut != null) {
+                    unstage(ys, yOut, off + d, D, L, valid);
+                }
+            }
+            if (state != null) {
+                for (int j = 0; j < valid; j++) {
+                    for (int n = 0; n < N; n++) {
+                        state[stateOff + (d + j) * N + n] = h[n * LANES + j];
+                    }
+                }
+            }
+        }
+    }
+
+    /** rows x LANES copy of a[i0 + r*stride + j] for j < valid, zero-padded. */
+    private static float[] stage(float[] a, int i0, int stride, int rows, int valid) {
+        float[] s = new float[rows * LANES];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(a, i0 + r * stride, s, r * LANES, valid);
+        }
+        return s;
+    }
+
+    private static void unstage(float[] s, float[] a, int i0, int stride, int rows, int valid) {
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(s, r * LANES, a, i0 + r * stride, valid);
+        }
+    }
+
+    /** dt[t][lane] = softplus(delta[i0 + t*ld + lane] + bias[bi + lane]) for a block of channels. */
+    private static void scanDelta(float[] dt, float[] delta, int i0, int ld, float[] bias, int bi, int L) {
+        FloatVector b = FloatVector.fromArray(F, bias, bi);
+        for (int t = 0; t < L; t++) {
+            softplus(FloatVector.fromArray(F, delta, i0 + t * ld).add(b)).intoArray(dt, t * LANES);
+        }
+    }
+
+    /** The recurrence of one block of channels over L tokens; out (and yOut) receive y. */
+    private static void scanBlock(float[] out, float[] yOut, int i0, int ld, float[] u, float[] dt, float[] at,
+                                  float[] h, float[] bm, int bOff, float[] cm, int cOff, int bcStride,
+                                  float[] skip, int ki, int L, int N) {
+        FloatVector sk = FloatVector.fromArray(F, skip, ki);
+        for (int t = 0; t < L; t++) {
+            int i = i0 + t * ld;
+            FloatVector uu = FloatVector.fromArray(F, u, i);
+            FloatVector dtv = FloatVector.fromArray(F, dt, t * LANES);
+            FloatVector dtu = dtv.mul(uu);
+            int bi = bOff + t * bcStride;
+            int ci = cOff + t * bcStride;
+            FloatVector y = FloatVector.zero(F);
+            for (int n = 0; n < N; n++) {
+                int hi = n * LANES;
+                FloatVector dA = VectorMath.exp(dtv.mul(FloatVector.fromArray(F, at, hi)));
+                FloatVector hn = FloatVector.fromArray(F, h, hi).fma(dA, dtu.mul(bm[bi + n]));
+                hn.intoArray(h, hi);
+                y = hn.fma(FloatVector.broadcast(F, cm[ci + n]), y);
+            }
+            FloatVector yy = sk.fma(uu, y);
+            if (yOut != null) {
+                yy.intoArray(yOut, i);
+            }
+            yy.intoArray(out, i);
+        }
+    }
+
+    /** out[i0 + t*ld + lane] *= silu(z[z0 + t*zld + lane]) for L rows of one block. */
+    private static void gateRows(float[] out, int i0, int ld, float[] z, int z0, int zld, int L) {
+        for (int t = 0; t < L; t++) {
+            int i = i0 + t * ld;
+            FloatVector.fromArray(F, out, i).mul(silu(FloatVector.fromArray(F, z, z0 + t * zld))).intoArray(out, i);
+        }
+    }
+
+    /**
+     * One token (L = 1) with the state in its [D, N] layout: lanes run along n within a channel, so
+     * no transposition is needed. Softplus of Δ and the gate are computed for all channels at once
+     * (vectorised across channels), in passes of their own; {@code out} holds Δ' in between.
+     */
+    static void scanStep(float[] out, int off, float[] u, float[] delta, float[] deltaBias,
+                         float[] A, float[] bm, int bOff, float[] cm, int cOff, float[] dSkip,
+                         float[] z, int zOff, float[] state, int stateOff, int D, int N, int d0, int d1) {
+        stepDelta(out, off, delta, deltaBias, d0, d1);
+        stepRecurrence(out, off, u, A, bm, bOff, cm, cOff, dSkip, state, stateOff, N, d0, d1);
+        if (z != null) {
+            stepGate(out, off, z, zOff, d0, d1);
+        }
+    }
+
+    /** out[off+d] = softplus(delta[off+d] + bias[d]) for d in [d0, d1). */
+    private static void stepDelta(float[] out, int off, float[] delta, float[] deltaBias, int d0, int d1) {
+        float[] bias = deltaBias != null ? deltaBias : ZERO;
+        int d = d0;
+        if (deltaBias != null) {
+            for (; d <= d1 - LANES; d += LANES) {
+                FloatVector x = FloatVector.fromArray(F, delta, off + d).add(FloatVector.fromArray(F, bias, d));
+                softplus(x).intoArray(out, off + d);
+            }
+        } else {
+            for (; d <= d1 - LANES; d += LANES) {
+                softplus(FloatVector.fromArray(F, delta, off + d)).intoArray(out, off + d);
+            }
+        }
+        for (; d < d1; d++) {
+            out[off + d] = ScalarMath.softplus(delta[off + d] + (deltaBias != null ? deltaBias[d] : 0f));
+        }
+    }
+
+    /** out[off+d] *= silu(z[zOff+d]) for d in [d0, d1). */
+    private static void stepGate(float[] out, int off, float[] z, int zOff, int d0, int d1) {
+        int d = d0;
+        for (; d <= d1 - LANES; d += LANES) {
+            FloatVector.fromArray(F, out, off + d).mul(silu(FloatVector.fromArray(F, z, zOff + d))).intoArray(out, off + d);
+        }
+        for (; d < d1; d++) {
+            out[off + d] *= ScalarMath.silu(z[zOff + d]);
+        }
+    }
+
+    /** Per channel: reads Δ' from out, advances the state, writes y = ⟨h, C⟩ + D·u to out. */
+    private static void stepRecurrence(float[] out, int off, float[] u, float[] A, float[] bm, int bOff, float[] cm,
+                                       int cOff, float[] dSkip, float[] state, int stateOff, int N, int d0, int d1) {
+        int nv = N - N % LANES;
+        for (int d = d0; d < d1; d++) {
+            float dt = out[off + d];
+            float uu = u[off + d];
+            float dtu = dt * uu;
+            int s = stateOff + d * N;
+            int ai = d * N;
+            FloatVector acc = FloatVector.zero(F);
+            int n = 0;
+            for (; n < nv; n += LANES) {
+                FloatVector dA = VectorMath.exp(FloatVector.fromArray(F, A, ai + n).mul(dt));
+                FloatVector hn = FloatVector.fromArray(F, state, s + n)
+                        .fma(dA, FloatVector.fromArray(F, bm, bOff + n).mul(dtu));
+                hn.intoArray(state, s + n);
+                acc = hn.fma(FloatVector.fromArray(F, cm, cOff + n), acc);
+            }
+            float y = sum(acc);
+            for (; n < N; n++) { // N not a multiple of the vector: the lanes' arithmetic, one by one
+                float dA = ScalarMath.exp(A[ai + n] * dt);
+                float hn = Math.fma(state[s + n], dA, bm[bOff + n] * dtu);
+                state[s + n] = hn;
+                y = Math.fma(hn, cm[cOff + n], y);
+            }
+            out[off + d] = y + (dSkip != null ? dSkip[d] * uu : 0f);
+        }
+    }
+
+    // ---------------------------------------------------------------- the causal depthwise conv
+
+    /**
+     * Lanes across channels; the block's K taps are transposed once to [K][LANES]. A partial last
+     * block runs the same code on a zero-padded copy of its channels.
+     */
+    static void conv(float[] out, int outOff, float[] x, int xOff, int xStride, float[] w, float[] bias,
+                     float[] window, int winOff, int L, int D, int K, int d0, int d1) {
+        int W = K - 1;
+        float[] wt = new float[K * LANES];
+        float[] biasArr = bias != null ? bias : ZERO;
+        for (int d = d0; d < d1; d += LANES) {
+            int valid = Math.min(LANES, d1 - d);
+            java.util.Arrays.fill(wt, 0f);
+            for (int j = 0; j < valid; j++) {
+                for (int k = 0; k < K; k++) {
+                    wt[k * LANES + j] = w[(d + j) * K + k];
+                }
+            }
+            if (valid == LANES) {
+                convBlock(out, outOff + d, D, x, xOff + d, xStride, wt, biasArr, bias != null ? d : 0,
+                        window, winOff + d, D, L, K);
+            } else {
+                float[] xs = stage(x, xOff + d, xStride, L, valid);
+                float[] ws = window != null ? stage(window, winOff + d, D, W, valid) : null;
+                float[] bs = stage(biasArr, bias != null ? d : 0, 0, 1, valid);
+                float[] os = new float[L * LANES];
+                convBlock(os, 0, LANES, xs, 0, LANES, wt, bs, 0, ws, 0, LANES, L, K);
+                unstage(os, out, outOff + d, D, L, valid);
+            }
+        }
+    }
+
+    private static void convBlock(float[] out, int o0, int old, float[] x, int x0, int xld, float[] wt,
+                                  float[] bias, int bi, float[] window, int w0, int wld, int L, int K) {
+        int W = K - 1;
+        FloatVector b = FloatVector.fromArray(F, bias, bi);
+        for (int t = 0; t < L; t++) {
+            FloatVector acc = b;
+            for (int k = 0; k < K; k++) {
+                int s = t - W + k;
+                // Before the chunk: the window's inputs, or zero padding.
+                float[] src = s >= 0 ? x : window != null ? window : ZERO;
+                int si = s >= 0 ? x0 + s * xld : window != null ? w0 + (W + s) * wld : 0;
+                acc = FloatVector.fromArray(F, src, si).fma(FloatVector.fromArray(F, wt, k * LANES), acc);
+            }
+            acc.intoArray(out, o0 + t * old);
+        }
+    }
+}

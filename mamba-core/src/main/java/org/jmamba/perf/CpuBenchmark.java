@@ -1,0 +1,233 @@
+package org.jmamba.perf;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import org.jmamba.MambaConfig;
+import org.jmamba.MambaState;
+import org.jmamba.MambaWeights;
+import org.jmamba.cpu.CpuMamba;
+import org.jmamba.cpu.CpuOptions;
+import org.jmamba.kernels.VectorSupport;
+import org.jmamba.kernels.WeightType;
+import org.jmamba.train.AdamW;
+import org.jmamba.train.AdamWConfig;
+import org.jmamba.train.ModelInit;
+
+/**
+ * Throughput of the CPU model on random weights: decode (recurrent steps), prefill (a prompt in
+ * parallel mode), or training (loss, gradients and an AdamW step), in tokens per second. Decode is
+ * also reported against the memory-bandwidth floor measured in the same process
+ * ({@link BandwidthProbe}): {@code tokens/s × bytes of weights read per token / bandwidth}.
+ *
+ * <p>Used by the CLI's {@code bench} command and the JMH benchmarks' documentation; every number is
+ * a median over repetitions after warm-up runs.
+ */
+public final class CpuBenchmark {
+    /** What to measure. */
+    public enum Mode {
+        DECODE, PREFILL, TRAIN;
+
+        public static Mode parse(String s) {
+            for (Mode m : values()) {
+                if (m.name().equalsIgnoreCase(s)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("unknown mode '" + s + "': expected decode, prefill or train");
+        }
+    }
+
+    /**
+     * @param shape       a {@link BenchShapes} name
+     * @param mode        decode, prefill or train
+     * @param dtype       weight storage for inference (training is always f32)
+     * @param threads     the model's threads (and the bandwidth probe's)
+     * @param batch       sequences per step
+     * @param len         prompt length (prefill) or sequence length (train); decode ignores it
+     * @param tokens      decode steps per repetition
+     * @param repetitions timed repetitions (the median is reported)
+     * @param probeBytes  size of the bandwidth probe's buffer (decode; 0 skips the probe)
+     * @param seed        seed of the random weights and tokens
+     */
+    public record Options(String shape, Mode mode, WeightType dtype, int threads, int batch, int len, int tokens,
+                          int repetitions, long probeBytes, long seed) {
+        public Options {
+            Objects.requireNonNull(mode, "mode");
+            Objects.requireNonNull(dtype, "dtype");
+            BenchShapes.byName(shape);
+            positive("threads", threads);
+            positive("batch", batch);
+            positive("len", len);
+            positive("tokens", tokens);
+            positive("repetitions", repetitions);
+            if (probeBytes != 0 && (probeBytes < 1 << 20 || probeBytes > 8L << 30)) {
+                throw new IllegalArgumentException("probe buffer must be 0 (no probe) or 1 MiB to 8 GiB, got " + probeBytes + " bytes");
+            }
+            if (mode == Mode.TRAIN && dtype != WeightType.F32) {
+                throw new IllegalArgumentException("training uses f32 weights; --dtype " + dtype.label() + " applies to decode and prefill");
+            }
+        }
+
+        private static void positive(String name, int v) {
+            if (v < 1) {
+                throw new IllegalArgumentException(name + " must be at least 1, got " + v);
+            }
+        }
+    }
+
+    private CpuBenchmark() {
+    }
+
+    /** Runs the benchmark; the result map is ordered and JSON-ready. */
+    public static Map<String, Object> run(Options o) {
+        MambaConfig c = BenchShapes.byName(o.shape());
+        MambaWeights w = ModelInit.initialize(c, o.seed());
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("mode", o.mode().name().toLowerCase(Locale.ROOT));
+        r.put("dtype", o.dtype().label());
+        r.put("threads", o.threads());
+        r.put("batch", o.batch());
+        if (o.mode() != Mode.DECODE) {
+            r.put("len", o.len());
+        }
+        r.put("shape", o.shape());
+        r.put("simd", VectorSupport.describe());
+        SplittableRandom rnd = new SplittableRandom(o.seed() + 1);
+        try (CpuMamba m = CpuMamba.create(w, new CpuOptions(o.threads(), o.dtype()))) {
+            switch (o.mode()) {
+                case DECODE -> decode(m, o, rnd, r);
+                case PREFILL -> prefill(m, o, rnd, r);
+                case TRAIN -> train(m, o, rnd, r);
+                default -> throw new IllegalStateException();
+            }
+        }
+        return r;
+    }
+
+    private static void decode(CpuMamba m, Options o, SplittableRandom rnd, Map<String, Object> r) {
+        MambaConfig c = m.config();
+        int B = o.batch();
+        double[] tps = new double[o.repetitions()];
+        try (MambaState s = m.newState(B)) {
+            float[][] logits = new float[B][c.vocabSize()];
+            int[] tok = new int[B];
+            // Warm-up: the JIT compiles the kernels during the first steps.
+            int warm = Math.max(8, o.tokens() / 2);
+            for (int i = 0; i < warm; i++) {
+                next(tok, rnd, c);
+                m.step(s, tok, logits);
+            }
+            for (int rep = 0; rep < tps.length; rep++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < o.tokens(); i++) {
+                    next(tok, rnd, c);
+                    m.step(s, tok, logits);
+                }
+                tps[rep] = (double) B * o.tokens() / ((System.nanoTime() - t0) / 1e9);
+            }
+            r.put("state_bytes_per_sequence", s.sizeInBytes() / B);
+        }
+        double median = median(tps);
+        r.put("tokens_per_s", round(median));
+        r.put("tokens_per_s_best", round(Arrays.stream(tps).max().orElse(0)));
+        r.put("ms_per_step", round(1000.0 * B / median));
+        long bytes = m.inferenceWeights().decodeBytesPerToken();
+        r.put("weight_bytes_per_step", bytes);
+        if (o.probeBytes() > 0) {
+            double bw;
+            try (BandwidthProbe probe = new BandwidthProbe(o.probeBytes(), o.threads())) {
+                bw = probe.measure(5);
+            }
+            r.put("bandwidth_gb_s", round(bw / 1e9));
+            // A step reads every weight once for the whole batch: the floor is in steps per second.
+            double floorTokens = bw / bytes * B;
+            r.put("floor_tokens_per_s", round(floorTokens));
+            r.put("fraction_of_floor", round(median / floorTokens));
+        }
+    }
+
+    private static void prefill(CpuMamba m, Options o, SplittableRandom rnd, Map<String, Object> r) {
+        MambaConfig c = m.config();
+        int B = o.batch();
+        double[] tps = new double[o.repetitions()];
+        for (int rep = -1; rep < tps.length; rep++) { // rep -1: warm-up
+            int[][] tokens = randomTokens(rnd, B, o.len(), c.vocabSize());
+            try (MambaState s = m.newState(B)) {
+                long t0 = System.nanoTime();
+                m.prefill(s, tokens);
+                double sec = (System.nanoTime() - t0) / 1e9;
+                if (rep >= 0) {
+                    tps[rep] = (double) B * o.len() / sec;
+                }
+            }
+        }
+        double median = median(tps);
+        r.put("tokens_per_s", round(median));
+        r.put("tokens_per_s_best", round(Arrays.stream(tps).max().orElse(0)));
+        r.put("ms_per_prompt", round(1000.0 * B * o.len() / median));
+        double flops = 2.0 * c.parameterCount() - 2.0 * c.vocabSize() * c.dModel(); // per token, head excluded
+        r.put("gflops_matmul", round(flops * median / 1e9));
+    }
+
+    private static void train(CpuMamba m, Options o, SplittableRandom rnd, Map<String, Object> r) {
+        MambaConfig c = m.config();
+        int B = o.batch();
+        MambaWeights grads = MambaWeights.zeros(c);
+        AdamW opt = new AdamW(AdamWConfig.paperDefaults(), m.weights());
+        double[] tps = new double[o.repetitions()];
+        for (int rep = -1; rep < tps.length; rep++) {
+            int[][] in = randomTokens(rnd, B, o.len(), c.vocabSize());
+            int[][] tgt = new int[B][o.len()];
+            for (int b = 0; b < B; b++) {
+                System.arraycopy(in[b], 1, tgt[b], 0, o.len() - 1);
+                tgt[b][o.len() - 1] = -1;
+            }
+            long t0 = System.nanoTime();
+            grads.zero();
+            double loss = m.lossAndGradients(in, tgt, grads);
+            opt.step(m.weights(), grads, 1e-4);
+            m.weightsUpdated();
+            double sec = (System.nanoTime() - t0) / 1e9;
+            if (!Double.isFinite(loss)) {
+                throw new IllegalStateException("training step produced loss " + loss);
+            }
+            if (rep >= 0) {
+                tps[rep] = (double) B * o.len() / sec;
+            }
+        }
+        double median = median(tps);
+        r.put("tokens_per_s", round(median));
+        r.put("tokens_per_s_best", round(Arrays.stream(tps).max().orElse(0)));
+        r.put("ms_per_step", round(1000.0 * B * o.len() / median));
+    }
+
+    private static void next(int[] tok, SplittableRandom rnd, MambaConfig c) {
+        for (int b = 0; b < tok.length; b++) {
+            tok[b] = rnd.nextInt(c.vocabSize());
+        }
+    }
+
+    static int[][] randomTokens(SplittableRandom rnd, int B, int L, int V) {
+        int[][] t = new int[B][L];
+        for (int[] row : t) {
+            for (int i = 0; i < L; i++) {
+                row[i] = rnd.nextInt(V);
+            }
+        }
+        return t;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000.0) / 1000.0;
+    }
+}

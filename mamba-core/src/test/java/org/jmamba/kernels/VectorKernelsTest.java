@@ -1,0 +1,281 @@
+package org.jmamba.kernels;
+
+import static org.jmamba.kernels.KernelTestSupport.randn;
+import static org.jmamba.kernels.KernelTestSupport.relErr;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every SIMD kernel against its scalar twin, on fresh random shapes and data each run (odd sizes,
+ * tails shorter than a vector, length 1). Tolerance: 1e-5 norm-wise relative error — the kernels
+ * differ only in the order of float sums and in the exp implementation (both within a few ulps).
+ */
+class VectorKernelsTest {
+    private static final double TOL = 1e-5;
+    private final long seed = System.nanoTime();
+    private final Random r = new Random(seed);
+    private final int lanes = VectorKernels.LANES;
+
+    private String ctx(String what) {
+        return what + " (seed " + seed + ", " + lanes + " lanes)";
+    }
+
+    @Test
+    void simdIsEnabledInTheBuild() {
+        // The build passes --add-modules jdk.incubator.vector, so the fast path must be the one tested.
+        assertTrue(VectorSupport.modulePresent(), "the test JVM should have jdk.incubator.vector");
+        assertTrue(VectorSupport.enabled(), VectorSupport.describe());
+        assertTrue(Kernels.simd());
+    }
+
+    @Test
+    void dot() {
+        for (int n : KernelTestSupport.sizes(r, lanes)) {
+            float[] a = randn(r, n + 5, 1f), b = randn(r, n + 7, 1f);
+            float v = VectorKernels.dot(a, 2, b, 3, n);
+            float s = ScalarKernels.dot(a, 2, b, 3, n);
+            assertTrue(Math.abs(v - s) <= TOL * Math.sqrt(n) + 1e-6 * Math.abs(s), ctx("dot n=" + n + ": " + v + " vs " + s));
+        }
+    }
+
+    @Test
+    void gemmNTOnRandomShapes() {
+        for (int trial = 0; trial < 40; trial++) {
+            int M = 1 + r.nextInt(trial < 10 ? 3 : 37), N = 1 + r.nextInt(45), K = 1 + r.nextInt(3 * lanes + 40);
+            if (trial == 39) {
+                K = 1100 + r.nextInt(300); // crosses the k-chunk boundary (1024)
+            }
+            checkNT(M, N, K, r.nextBoolean(), r.nextBoolean());
+        }
+    }
+
+    @Test
+    void bothRegisterTilesOfThePackedProduct() {
+        // The machine uses one of the two tiles; both must be right wherever the code runs.
+        for (boolean wide : new boolean[] {true, false}) {
+            for (int trial = 0; trial < 12; trial++) {
+                int M = 4 + r.nextInt(20), N = 1 + r.nextInt(120), K = 1 + r.nextInt(trial == 11 ? 600 : 90);
+                int lda = K + r.nextInt(3), ldc = N + r.nextInt(3);
+                float[] a = randn(r, M * lda, 1f), b = randn(r, N * K, 1f);
+                float[] bias = r.nextBoolean() ? randn(r, N, 1f) : null;
+                boolean acc = r.nextBoolean();
+                float[] c0 = randn(r, M * ldc, 1f), c1 = c0.clone();
+                VectorKernels.gemmNTPacked(a, 0, lda, b, 0, K, c0, 0, ldc, bias, acc, 0, M, 0, N, K, wide);
+                ScalarKernels.gemmNT(a, 0, lda, b, 0, K, c1, 0, ldc, bias, acc, 0, M, 0, N, K);
+                assertTrue(relErr(c0, c1) < TOL, ctx("packed gemmNT wide=" + wide + " " + M + "x" + N + "x" + K));
+            }
+        }
+    }
+
+    private void checkNT(int M, int N, int K, boolean withBias, boolean accumulate) {
+        int lda = K + r.nextInt(3), ldb = K + r.nextInt(3), ldc = N + r.nextInt(3);
+        float[] a = randn(r, 2 + M * lda, 1f), b = randn(r, 1 + N * ldb, 1f);
+        float[] bias = withBias ? randn(r, N, 1f) : null;
+        float[] c0 = randn(r, 3 + M * ldc, 1f), c1 = c0.clone();
+        int m0 = M > 2 ? 1 : 0, n0 = N > 2 ? 1 : 0; // a sub-range, as a thread computes it
+        VectorKernels.gemmNT(a, 2, lda, b, 1, ldb, c0, 3, ldc, bias, accumulate, m0, M, n0, N, K);
+        ScalarKernels.gemmNT(a, 2, lda, b, 1, ldb, c1, 3, ldc, bias, accumulate, m0, M, n0, N, K);
+        assertTrue(relErr(c0, c1) < TOL, ctx("gemmNT " + M + "x" + N + "x" + K + " err " + relErr(c0, c1)));
+    }
+
+    @Test
+    void gemmNNAndTNOnRandomShapes() {
+        for (int trial = 0; trial < 40; trial++) {
+            int M = 1 + r.nextInt(trial < 10 ? 3 : 23), N = 1 + r.nextInt(4 * lanes + 30), K = 1 + r.nextInt(trial == 39 ? 700 : 70);
+            boolean accumulate = r.nextBoolean();
+            int lda = K + r.nextInt(3), ldb = N + r.nextInt(3), ldc = N + r.nextInt(3);
+            float[] a = randn(r, 1 + M * lda, 1f), b = randn(r, 2 + K * ldb, 1f);
+            float[] c0 = randn(r, M * ldc, 1f), c1 = c0.clone();
+            VectorKernels.gemmNN(a, 1, lda, b, 2, ldb, c0, 0, ldc, accumulate, 0, M, 0, N, K);
+            ScalarKernels.gemmNN(a, 1, lda, b, 2, ldb, c1, 0, ldc, accumulate, 0, M, 0, N, K);
+            assertTrue(relErr(c0, c1) < TOL, ctx("gemmNN " + M + "x" + N + "x" + K + " err " + relErr(c0, c1)));
+
+            int ldat = M + r.nextInt(3); // A stored [K, M]
+            float[] at = randn(r, 1 + K * ldat, 1f);
+            float[] d0 = randn(r, M * ldc, 1f), d1 = d0.clone();
+            int n0 = N > 1 ? r.nextInt(N / 2 + 1) : 0;
+            VectorKernels.gemmTN(at, 1, ldat, b, 2, ldb, d0, 0, ldc, accumulate, 0, M, n0, N, K);
+            ScalarKernels.gemmTN(at, 1, ldat, b, 2, ldb, d1, 0, ldc, accumulate, 0, M, n0, N, K);
+            assertTrue(relErr(d0, d1) < TOL, ctx("gemmTN " + M + "x" + N + "x" + K + " err " + relErr(d0, d1)));
+        }
+    }
+
+    @Test
+    void quantisedProductsAndWidening() {
+        for (int trial = 0; trial < 30; trial++) {
+            int M = 1 + r.nextInt(4), N = 1 + r.nextInt(23);
+            int K = trial % 3 == 0 ? 32 * (1 + r.nextInt(6)) : 1 + r.nextInt(200); // whole blocks and short last blocks
+            float[] w = randn(r, N * K, 0.5f);
+            short[] wb = new short[N * K];
+            Bf16.fromFloats(w, 0, wb, 0, N * K);
+            byte[] q = new byte[N * K];
+            float[] sc = new float[N * Int8Blocks.blocksPerRow(K)];
+            Int8Blocks.quantize(w, N, K, q, sc);
+            float[] a = randn(r, M * K + 1, 1f);
+            float[] bias = r.nextBoolean() ? randn(r, N, 1f) : null;
+            boolean acc = r.nextBoolean();
+            float[] init = randn(r, M * N, 1f);
+
+            float[] v = init.clone(), s = init.clone();
+            VectorKernels.bf16NT(a, 1, K, wb, K, v, 0, N, bias, acc, 0, M, 0, N, K);
+            ScalarKernels.bf16NT(a, 1, K, wb, K, s, 0, N, bias, acc, 0, M, 0, N, K);
+            assertTrue(relErr(v, s) < TOL, ctx("bf16NT " + M + "x" + N + "x" + K));
+
+            v = init.clone();
+            s = init.clone();
+            VectorKernels.int8NT(a, 1, K, q, sc, v, 0, N, bias, acc, 0, M, 0, N, K);
+            ScalarKernels.int8NT(a, 1, K, q, sc, s, 0, N, bias, acc, 0, M, 0, N, K);
+            assertTrue(relErr(v, s) < TOL, ctx("int8NT " + M + "x" + N + "x" + K));
+
+            int n0 = r.nextInt(N), n1 = n0 + 1 + r.nextInt(N - n0);
+            float[] wv = new float[(n1 - n0) * K], ws = new float[(n1 - n0) * K];
+            VectorKernels.bf16Widen(wb, K, wv, n0, n1, K);
+            ScalarKernels.bf16Widen(wb, K, ws, n0, n1, K);
+            assertEquals(0.0, relErr(wv, ws), ctx("bf16Widen is exact"));
+            VectorKernels.int8Widen(q, sc, wv, n0, n1, K);
+            ScalarKernels.int8Widen(q, sc, ws, n0, n1, K);
+            assertEquals(0.0, relErr(wv, ws), ctx("int8Widen is exact"));
+        }
+    }
+
+    @Test
+    void rowOps() {
+        for (int n : KernelTestSupport.sizes(r, lanes)) {
+            float[] x = randn(r, n + 2, 3f), w = randn(r, n, 1f);
+            float[] o0 = new float[n + 1], o1 = new float[n + 1];
+            float r0 = VectorKernels.rmsnorm(o0, 1, x, 2, w, n, 1e-5f);
+            float r1 = ScalarKernels.rmsnorm(o1, 1, x, 2, w, n, 1e-5f);
+            assertEquals(r1, r0, TOL * Math.abs(r1), ctx("rmsnorm scale n=" + n));
+            assertTrue(relErr(o0, o1) < TOL, ctx("rmsnorm n=" + n));
+
+            assertEquals(ScalarKernels.max(x, 1, n), VectorKernels.max(x, 1, n), ctx("max"));
+            float l0 = VectorKernels.logSumExp(x, 1, n), l1 = ScalarKernels.logSumExp(x, 1, n);
+            assertEquals(l1, l0, TOL * Math.max(1, Math.abs(l1)), ctx("logSumExp n=" + n));
+
+            float[] s0 = x.clone(), s1 = x.clone();
+            VectorKernels.softmax(s0, 1, n);
+            ScalarKernels.softmax(s1, 1, n);
+            assertTrue(relErr(s0, s1) < TOL, ctx("softmax n=" + n));
+            s0 = x.clone();
+            s1 = x.clone();
+            VectorKernels.logSoftmax(s0, 2, n);
+            ScalarKernels.logSoftmax(s1, 2, n);
+            assertTrue(relErr(s0, s1) < TOL, ctx("logSoftmax n=" + n));
+
+            float[] big = randn(r, n, 30f); // silu far into both tails
+            float[] q0 = new float[n], q1 = new float[n];
+            VectorKernels.silu(q0, 0, big, 0, n);
+            ScalarKernels.silu(q1, 0, big, 0, n);
+            assertTrue(relErr(q0, q1) < TOL, ctx("silu n=" + n));
+        }
+    }
+
+    @Test
+    void scanOverASequence() {
+        for (int trial = 0; trial < 12; trial++) {
+            int L = trial == 0 ? 1 : 1 + r.nextInt(40);
+            int D = trial < 3 ? 1 + r.nextInt(lanes) : 1 + r.nextInt(3 * lanes + 7);
+            int N = 1 + r.nextInt(trial % 2 == 0 ? 17 : 5);
+            int S = 3 + 2 * N; // x_proj-like row: [dt_low(3), B(N), C(N)]
+            boolean withState = r.nextBoolean(), withZ = r.nextBoolean(), withY = r.nextBoolean();
+            float[] u = randn(r, L * D + 4, 1f), delta = randn(r, L * D + 4, 2f);
+            float[] dbias = r.nextBoolean() ? randn(r, D, 1f) : null;
+            float[] A = new float[D * N];
+            for (int i = 0; i < A.length; i++) {
+                A[i] = -(float) Math.exp(r.nextGaussian());
+            }
+            float[] bc = randn(r, L * S, 1f);
+            float[] dSkip = r.nextBoolean() ? randn(r, D, 1f) : null;
+            float[] z = withZ ? randn(r, L * (D + 1), 2f) : null;
+            float[] st0 = withState ? randn(r, 2 + D * N, 1f) : null;
+            float[] st1 = withState ? st0.clone() : null;
+            float[] o0 = new float[L * D + 4], o1 = new float[L * D + 4];
+            float[] y0 = withY ? new float[L * D + 4] : null, y1 = withY ? new float[L * D + 4] : null;
+            int d0 = D > 3 ? 1 : 0;
+            VectorKernels.scan(o0, y0, 4, u, delta, dbias, A, bc, 3, bc, 3 + N, S, dSkip, z, 1, D + 1, st0, 2, L, D, N, d0, D);
+            ScalarKernels.scan(o1, y1, 4, u, delta, dbias, A, bc, 3, bc, 3 + N, S, dSkip, z, 1, D + 1, st1, 2, L, D, N, d0, D);
+            String what = "scan L=" + L + " D=" + D + " N=" + N;
+            assertTrue(relErr(o0, o1) < TOL, ctx(what + " out err " + relErr(o0, o1)));
+            if (withY) {
+                assertTrue(relErr(y0, y1) < TOL, ctx(what + " y"));
+            }
+            if (withState) {
+                assertTrue(relErr(st0, st1) < TOL, ctx(what + " state"));
+            }
+        }
+    }
+
+    @Test
+    void scanStepMatchesTheScalarStep() {
+        for (int trial = 0; trial < 12; trial++) {
+            int D = 1 + r.nextInt(3 * lanes + 7), N = 1 + r.nextInt(2 * lanes + 3);
+            float[] u = randn(r, D + 1, 1f), delta = randn(r, D + 1, 2f);
+            float[] dbias = randn(r, D, 1f), dSkip = randn(r, D, 1f);
+            float[] A = new float[D * N];
+            for (int i = 0; i < A.length; i++) {
+                A[i] = -(float) Math.exp(r.nextGaussian());
+            }
+            float[] bm = randn(r, N + 2, 1f), cm = randn(r, N + 1, 1f);
+            float[] z = r.nextBoolean() ? randn(r, D + 3, 2f) : null;
+            float[] st0 = randn(r, D * N + 1, 1f), st1 = st0.clone();
+            float[] o0 = new float[D + 1], o1 = new float[D + 1];
+            VectorKernels.scanStep(o0, 1, u, delta, dbias, A, bm, 2, cm, 1, dSkip, z, 3, st0, 1, D, N, 0, D);
+            ScalarKernels.scanStep(o1, 1, u, delta, dbias, A, bm, 2, cm, 1, dSkip, z, 3, st1, 1, D, N, 0, D);
+            assertTrue(relErr(o0, o1) < TOL, ctx("scanStep D=" + D + " N=" + N));
+            assertTrue(relErr(st0, st1) < TOL, ctx("scanStep state D=" + D + " N=" + N));
+        }
+    }
+
+    @Test
+    void scanStepIsTheScanOfOneToken() {
+        int D = 2 * lanes + 3, N = 16;
+        float[] u = randn(r, D, 1f), delta = randn(r, D, 2f), dbias = randn(r, D, 1f), dSkip = randn(r, D, 1f);
+        float[] A = randn(r, D * N, 1f);
+        for (int i = 0; i < A.length; i++) {
+            A[i] = -Math.abs(A[i]);
+        }
+        float[] bc = randn(r, 2 * N, 1f), z = randn(r, D, 1f);
+        float[] st0 = randn(r, D * N, 1f), st1 = st0.clone();
+        float[] o0 = new float[D], o1 = new float[D];
+        ScalarKernels.scanStep(o0, 0, u, delta, dbias, A, bc, 0, bc, N, dSkip, z, 0, st0, 0, D, N, 0, D);
+        ScalarKernels.scan(o1, null, 0, u, delta, dbias, A, bc, 0, bc, N, 2 * N, dSkip, z, 0, D, st1, 0, 1, D, N, 0, D);
+        assertEquals(0.0, relErr(o0, o1), ctx("step vs scan"));
+        assertEquals(0.0, relErr(st0, st1), ctx("step vs scan state"));
+    }
+
+    @Test
+    void convOverASequence() {
+        for (int trial = 0; trial < 12; trial++) {
+            int L = 1 + r.nextInt(20), D = 1 + r.nextInt(3 * lanes + 5), K = 1 + r.nextInt(5);
+            int xStride = D + r.nextInt(4);
+            float[] x = randn(r, 3 + L * xStride, 1f), w = randn(r, D * K, 1f);
+            float[] bias = r.nextBoolean() ? randn(r, D, 1f) : null;
+            float[] window = r.nextBoolean() ? randn(r, 1 + (K - 1) * D, 1f) : null;
+            float[] o0 = new float[2 + L * D], o1 = new float[2 + L * D];
+            int d0 = D > 2 ? 1 : 0;
+            VectorKernels.conv(o0, 2, x, 3, xStride, w, bias, window, 1, L, D, K, d0, D);
+            ScalarKernels.conv(o1, 2, x, 3, xStride, w, bias, window, 1, L, D, K, d0, D);
+            assertTrue(relErr(o0, o1) < TOL, ctx("conv L=" + L + " D=" + D + " K=" + K));
+        }
+    }
+
+    @Test
+    void convStepEqualsConvOfOneTokenAndShiftsTheWindow() {
+        int D = 1 + r.nextInt(40), K = 4;
+        float[] x = randn(r, D, 1f), w = randn(r, D * K, 1f), bias = randn(r, D, 1f);
+        float[] window = randn(r, (K - 1) * D, 1f);
+        float[] o0 = new float[D], o1 = new float[D];
+        ScalarKernels.conv(o1, 0, x, 0, D, w, bias, window, 0, 1, D, K, 0, D);
+        float[] win = window.clone();
+        ScalarKernels.convStep(o0, 0, x, 0, w, bias, win, 0, D, K, 0, D);
+        assertEquals(0.0, relErr(o0, o1), ctx("convStep"));
+        for (int d = 0; d < D; d++) {
+            assertEquals(window[D + d], win[d]);
+            assertEquals(window[2 * D + d], win[D + d]);
+            assertEquals(x[d], win[2 * D + d]);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package org.jmamba.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+class WorkerPoolTest {
+
+    @Test
+    void parallelForCoversEveryIndexExactlyOnce() {
+        Random r = new Random();
+        for (int threads = 1; threads <= 4; threads++) {
+            try (WorkerPool pool = new WorkerPool(threads, "test")) {
+                for (int trial = 0; trial < 200; trial++) {
+                    int n = r.nextInt(50);
+                    int parts = 1 + r.nextInt(6);
+                    AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(n, 1));
+                    pool.parallelFor(n, parts, (s, e) -> {
+                        for (int i = s; i < e; i++) {
+                            hits.incrementAndGet(i);
+                        }
+                    });
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(1, hits.get(i), "index " + i + " of " + n + ", " + threads + " threads");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void runGivesEachWorkerItsIndex() {
+        try (WorkerPool pool = new WorkerPool(3, "test")) {
+            AtomicIntegerArray seen = new AtomicIntegerArray(3);
+            pool.run((w, n) -> {
+                assertEquals(3, n);
+                seen.incrementAndGet(w);
+            });
+            for (int i = 0; i < 3; i++) {
+                assertEquals(1, seen.get(i));
+            }
+        }
+    }
+
+    @Test
+    void nestedCallsRunInlineAndFinish() {
+        try (WorkerPool pool = new WorkerPool(2, "test")) {
+            AtomicInteger count = new AtomicInteger();
+            pool.parallelFor(8, 2, (s, e) -> pool.parallelFor(10, 2, (s2, e2) -> count.addAndGet(e2 - s2)));
+            assertEquals(20, count.get()); // each outer range runs the inner loop of 10 once
+        }
+    }
+
+    @Test
+    void concurrentCallersBothComplete() throws Exception {
+        try (WorkerPool pool = new WorkerPool(2, "test")) {
+            long[] sums = new long[2];
+            Thread[] ts = new Thread[2];
+            for (int t = 0; t < 2; t++) {
+                int id = t;
+                ts[t] = new Thread(() -> {
+                    for (int rep = 0; rep < 2000; rep++) {
+                        AtomicInteger s = new AtomicInteger();
+                        pool.parallelFor(100, 2, (a, b) -> s.addAndGet(b - a));
+                        sums[id] += s.get();
+                    }
+                });
+                ts[t].start();
+            }
+            for (Thread t : ts) {
+                t.join(60_000);
+            }
+            assertEquals(200_000, sums[0]);
+            assertEquals(200_000, sums[1]);
+        }
+    }
+
+    @Test
+    void aFailureInAWorkerReachesTheCaller() {
+        try (WorkerPool pool = new WorkerPool(2, "test")) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run((w, n) -> {
+                if (w == 1) {
+                    throw new IllegalStateException("boom in worker");
+                }
+            }));
+            assertTrue(e.getMessage().contains("boom"));
+            // and the pool still works afterwards
+            AtomicInteger c = new AtomicInteger();
+            pool.parallelFor(10, 2, (s, e2) -> c.addAndGet(e2 - s));
+            assertEquals(10, c.get());
+        }
+    }
+
+    @Test
+    void aClosedPoolRefusesWorkAndBadSizesAreRejected() {
+        WorkerPool pool = new WorkerPool(2, "test");
+        pool.close();
+        assertThrows(IllegalStateException.class, () -> pool.run((w, n) -> { }));
+        assertThrows(IllegalArgumentException.class, () -> new WorkerPool(0, "x"));
+    }
+}

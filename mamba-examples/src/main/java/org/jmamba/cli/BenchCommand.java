@@ -1,0 +1,112 @@
+package org.jmamba.cli;
+
+import java.io.PrintWriter;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.jmamba.kernels.WeightType;
+import org.jmamba.perf.BenchShapes;
+import org.jmamba.perf.CpuBenchmark;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code jmamba bench}: CPU throughput on a random-weight model of a named shape. Decode is also
+ * reported as a fraction of the memory-bandwidth floor measured in the same process. The JSON form
+ * is a contract for scripts: one object with at least {@code tokens_per_s}, {@code mode},
+ * {@code dtype} and {@code threads} (see docs/benchmarks.md for every field).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure CPU decode, prefill or training throughput on random weights of a model shape.")
+public final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--shape", defaultValue = "130m", paramLabel = "NAME",
+            description = "Model shape: 130m (mamba-130m), small, tiny. Default: ${DEFAULT-VALUE}.")
+    String shape;
+
+    @Option(names = "--mode", defaultValue = "decode", paramLabel = "MODE",
+            description = "decode, prefill or train. Default: ${DEFAULT-VALUE}.")
+    String mode;
+
+    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "TYPE",
+            description = "Weight storage for decode/prefill: f32, bf16, int8. Default: ${DEFAULT-VALUE}.")
+    String dtype;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Threads (default: available processors).")
+    Integer threads;
+
+    @Option(names = "--batch", defaultValue = "1", paramLabel = "B", description = "Sequences per step. Default: ${DEFAULT-VALUE}.")
+    int batch;
+
+    @Option(names = "--len", defaultValue = "512", paramLabel = "L",
+            description = "Prompt length (prefill) or sequence length (train). Default: ${DEFAULT-VALUE}.")
+    int len;
+
+    @Option(names = "--tokens", defaultValue = "64", paramLabel = "T",
+            description = "Decode steps per repetition. Default: ${DEFAULT-VALUE}.")
+    int tokens;
+
+    @Option(names = "--repeat", defaultValue = "3", paramLabel = "R",
+            description = "Timed repetitions after a warm-up; the median is reported. Default: ${DEFAULT-VALUE}.")
+    int repeat;
+
+    @Option(names = "--no-probe", description = "Skip the memory-bandwidth probe (decode).")
+    boolean noProbe;
+
+    @Option(names = "--probe-mb", defaultValue = "512", paramLabel = "MB",
+            description = "Buffer of the bandwidth probe, far larger than the caches. Default: ${DEFAULT-VALUE}.")
+    int probeMb;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the random weights and tokens. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--json", description = "Print one JSON object instead of text.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (!BenchShapes.names().contains(shape.toLowerCase(java.util.Locale.ROOT))) {
+            throw new CliException("--shape: unknown shape '" + shape + "'; expected one of " + BenchShapes.names());
+        }
+        CpuBenchmark.Mode m;
+        WeightType w;
+        try {
+            m = CpuBenchmark.Mode.parse(mode);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--mode: " + e.getMessage());
+        }
+        try {
+            w = WeightType.parse(dtype);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--dtype: " + e.getMessage());
+        }
+        CpuBenchmark.Options o;
+        try {
+            o = new CpuBenchmark.Options(shape, m, w, t, batch, len, tokens, repeat,
+                    noProbe ? 0 : (long) probeMb << 20, seed);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage());
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("bench: " + shape + " " + m.name().toLowerCase(java.util.Locale.ROOT) + " " + w.label() + ", "
+                + t + " threads, batch " + batch + (m == CpuBenchmark.Mode.DECODE ? "" : ", len " + len)
+                + " (random weights; warm-up, then " + repeat + " timed runs)");
+        err.flush();
+        Map<String, Object> r = CpuBenchmark.run(o);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(Json.write(r));
+        } else {
+            for (Map.Entry<String, Object> e : r.entrySet()) {
+                out.println(e.getKey() + ": " + e.getValue());
+            }
+        }
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,65 @@
+package org.jmamba.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+/** The {@code bench} command's JSON contract, on the tiny shape so that it runs in a second. */
+class BenchCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static JsonNode bench(String... extra) throws Exception {
+        String[] base = {"bench", "--shape", "tiny", "--threads", "2", "--tokens", "4", "--repeat", "1", "--json"};
+        String[] args = new String[base.length + extra.length];
+        System.arraycopy(base, 0, args, 0, base.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        CliHarness.Run r = CliHarness.run(args);
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(1, lines.length, "one JSON object on stdout: " + r.out());
+        return JSON.readTree(lines[0]);
+    }
+
+    @Test
+    void decodeReportsThroughputAndTheBandwidthFloor() throws Exception {
+        JsonNode j = bench("--mode", "decode", "--dtype", "int8", "--batch", "2", "--probe-mb", "8");
+        assertEquals("decode", j.get("mode").asText());
+        assertEquals("int8", j.get("dtype").asText());
+        assertEquals(2, j.get("threads").asInt());
+        assertEquals(2, j.get("batch").asInt());
+        assertTrue(j.get("tokens_per_s").asDouble() > 0);
+        assertTrue(j.get("bandwidth_gb_s").asDouble() > 0);
+        double floor = j.get("floor_tokens_per_s").asDouble();
+        assertEquals(j.get("tokens_per_s").asDouble() / floor, j.get("fraction_of_floor").asDouble(), 1e-2);
+        assertTrue(j.get("weight_bytes_per_step").asLong() > 0);
+        assertTrue(j.get("state_bytes_per_sequence").asLong() > 0);
+    }
+
+    @Test
+    void prefillAndTrainReportTokensPerSecond() throws Exception {
+        JsonNode p = bench("--mode", "prefill", "--dtype", "bf16", "--len", "16");
+        assertEquals("prefill", p.get("mode").asText());
+        assertEquals(16, p.get("len").asInt());
+        assertTrue(p.get("tokens_per_s").asDouble() > 0);
+        JsonNode t = bench("--mode", "train", "--len", "8");
+        assertEquals("train", t.get("mode").asText());
+        assertEquals("f32", t.get("dtype").asText());
+        assertTrue(t.get("tokens_per_s").asDouble() > 0);
+    }
+
+    @Test
+    void badOptionsAreOneLineErrors() {
+        CliHarness.Run r = CliHarness.run("bench", "--shape", "huge", "--json");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--shape"), r.err());
+        r = CliHarness.run("bench", "--shape", "tiny", "--dtype", "fp8");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--dtype"), r.err());
+        r = CliHarness.run("bench", "--shape", "tiny", "--mode", "train", "--dtype", "int8");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("f32"), r.err());
+    }
+}

@@ -86,7 +86,7 @@ class DecoderTest {
     /**
      * Zero allocation per decode step holds only once C2 has inlined the vector kernels (escape
      * analysis removes the vector boxes); on a loaded machine that can take longer than the test
-     * waits, so this JIT-dependent check runs on request ({@code mvn test -Djmamba.groups=jit}),
+     * waits, so this JIT-dependent check runs on request ({@code mvn test -Djmamba.groups=jit -Djmamba.excludedGroups=}),
      * not in the default suite. The issue's proof is JMH's GC profiler.
      */
     @Test

@@ -34,7 +34,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model folder (config.json + weights).")
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Model folder (config.json + weights); default: the small byte-level model bundled with the CLI.")
     Path model;
 
     static final class Prompt {
@@ -102,6 +103,9 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         SamplingParams params = samplingParams(err);
 
+        if (model == null) {
+            model = BundledModel.extract();
+        }
         CliSupport.requireModelDir(model);
         boolean textPrompt = prompt.tokens == null;
         String promptText = prompt.text != null ? prompt.text

@@ -166,7 +166,7 @@ class TinyModelCliTest {
         assertTrue(err.contains("--bogus") && err.contains("--help"), err);
         err = assertOneLineError(2, CliHarness.run("generate", "--model", model.toString(), "--tokens", "1", "--max-new-tokens", "lots"));
         assertTrue(err.contains("lots"), err);
-        err = assertOneLineError(2, CliHarness.run("generate", "--tokens", "1"));
+        err = assertOneLineError(2, CliHarness.run("score", "--tokens", "1"));
         assertTrue(err.contains("--model"), err);
         assertOneLineError(2, CliHarness.run("generate", "--model", model.toString()));
         assertOneLineError(2, CliHarness.run("generate", "--model", model.toString(), "--tokens", "1", "--prompt", "x"));
@@ -177,6 +177,13 @@ class TinyModelCliTest {
         err = assertOneLineError(1, CliHarness.run("generate", "--model", model.toString(), "--tokens", "1", "--max-new-tokens", "-3"));
         assertTrue(err.contains("--max-new-tokens"), err);
         assertOneLineError(1, CliHarness.run("score", "--model", model.toString(), "--tokens", "1,2", "--chunk", "0"));
+    }
+
+    @Test
+    void generateWithoutModelUsesTheBundledModel() {
+        CliHarness.Run r = CliHarness.run("generate", "--tokens", "65,110,100", "--max-new-tokens", "5", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("{\"tokens\":[65,110,100,"), r.out());
     }
 
     @Test

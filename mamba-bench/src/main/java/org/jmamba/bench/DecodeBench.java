@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Decode throughput of the mamba-130m shape (random weights): one recurrent step of {@code batch}
+ * Decode throughput of the mamba-130m shape (or another {@link BenchShapes} shape; random weights): one recurrent step of {@code batch}
  * sequences per operation, through the allocation-free {@code step(state, tokens, logits)}.
  * The {@code tokens} counter is tokens per second (steps × batch). With {@code -prof gc},
  * {@code gc.alloc.rate.norm} is the bytes allocated per step (0 expected).
@@ -39,6 +39,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx6g"})
 public class DecodeBench {
+    /** A {@link BenchShapes} name; {@code tiny} makes steps short enough to show allocation per step cleanly. */
+    @Param({"130m"})
+    public String shape;
+
     @Param({"f32", "bf16", "int8"})
     public String dtype;
 
@@ -65,7 +69,7 @@ public class DecodeBench {
     @Setup(Level.Trial)
     public void setup() {
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        model = CpuMamba.create(ModelInit.initialize(BenchShapes.MAMBA_130M, 1), new CpuOptions(t, WeightType.parse(dtype)));
+        model = CpuMamba.create(ModelInit.initialize(BenchShapes.byName(shape), 1), new CpuOptions(t, WeightType.parse(dtype)));
         state = model.newState(batch);
         logits = new float[batch][model.config().vocabSize()];
         tokens = new int[batch];
@@ -75,7 +79,7 @@ public class DecodeBench {
     @Benchmark
     public float step(Tokens counter) {
         for (int b = 0; b < batch; b++) {
-            tokens[b] = rnd.nextInt(50280);
+            tokens[b] = rnd.nextInt(logits[0].length);
         }
         model.step(state, tokens, logits);
         counter.tokens += batch;

@@ -13,8 +13,9 @@ import org.jmamba.kernels.WorkerPool;
  * a step allocates nothing and hands work to the thread pool only four times per layer.
  *
  * <p>Decoding reads every weight once per token, so its speed is set by memory bandwidth. Each
- * phase below splits the rows of one weight matrix between the workers (each streams its own part
- * of W from memory once, whatever the batch), and work that needs only a channel's own values is
+ * phase below cuts the rows of one weight matrix into chunks that the pool's threads claim (each
+ * chunk of W is streamed from memory once, whatever the batch; a thread that the operating system
+ * pauses leaves its chunks to the others), and work that needs only a channel's own values is
  * fused into the phase that produces them:
  * <pre>
  *   (caller)   h = RMSNorm(residual)
@@ -49,7 +50,8 @@ final class Decoder implements WorkerPool.Task {
     private final float[] gated;
     private final float[] out;
     private final float[] logitsFlat; // batch > 1 only
-    private final float[][] scratch;  // per worker, for the widen path of packed products
+    private final float[][] scratch;  // per thread of the pool, for the panel path of packed products
+    private final int chunks;         // each phase is cut into this many chunks, claimed by the threads
 
     // The job's arguments, set before each pool.run (read by the workers after the hand-off).
     private int phase;
@@ -81,6 +83,7 @@ final class Decoder implements WorkerPool.Task {
             s = Math.max(s, Math.max(m.dtProj().scratchFloats(B), m.outProj().scratchFloats(B)));
         }
         scratch = new float[threads][s];
+        chunks = threads == 1 ? 1 : threads * WorkerPool.CHUNKS_PER_THREAD;
     }
 
     int batch() {
@@ -139,7 +142,7 @@ final class Decoder implements WorkerPool.Task {
     private void run(WorkerPool pool, int phase, PackedMatrix m) {
         this.phase = phase;
         this.matrix = m;
-        pool.run(this);
+        pool.run(this, chunks);
     }
 
     /** Start of part {@code i} of {@code n} split in {@code parts}, at a multiple of {@code align}. */
@@ -152,7 +155,7 @@ final class Decoder implements WorkerPool.Task {
     }
 
     @Override
-    public void run(int worker, int workers) {
+    public void run(int worker, int chunk, int chunks) {
         int B = batch;
         int C = c.dModel();
         int D = c.dInner();
@@ -163,8 +166,8 @@ final class Decoder implements WorkerPool.Task {
         float[] scr = scratch[worker];
         switch (phase) {
             case IN -> {
-                int d0 = bound(D, workers, worker, CHANNEL_ALIGN);
-                int d1 = bound(D, workers, worker + 1, CHANNEL_ALIGN);
+                int d0 = bound(D, chunks, chunk, CHANNEL_ALIGN);
+                int d1 = bound(D, chunks, chunk + 1, CHANNEL_ALIGN);
                 if (d0 == d1) {
                     return;
                 }
@@ -179,15 +182,15 @@ final class Decoder implements WorkerPool.Task {
                 }
             }
             case X -> {
-                int s0 = bound(S, workers, worker, ROW_ALIGN);
-                int s1 = bound(S, workers, worker + 1, ROW_ALIGN);
+                int s0 = bound(S, chunks, chunk, ROW_ALIGN);
+                int s1 = bound(S, chunks, chunk + 1, ROW_ALIGN);
                 if (s0 < s1) {
                     matrix.multiply(u, 0, D, dbc, 0, S, null, 0, B, s0, s1, scr);
                 }
             }
             case SCAN -> {
-                int d0 = bound(D, workers, worker, CHANNEL_ALIGN);
-                int d1 = bound(D, workers, worker + 1, CHANNEL_ALIGN);
+                int d0 = bound(D, chunks, chunk, CHANNEL_ALIGN);
+                int d1 = bound(D, chunks, chunk + 1, CHANNEL_ALIGN);
                 if (d0 == d1) {
                     return;
                 }
@@ -201,8 +204,8 @@ final class Decoder implements WorkerPool.Task {
                 }
             }
             case OUT -> {
-                int c0 = bound(C, workers, worker, ROW_ALIGN);
-                int c1 = bound(C, workers, worker + 1, ROW_ALIGN);
+                int c0 = bound(C, chunks, chunk, ROW_ALIGN);
+                int c1 = bound(C, chunks, chunk + 1, ROW_ALIGN);
                 if (c0 == c1) {
                     return;
                 }
@@ -215,8 +218,8 @@ final class Decoder implements WorkerPool.Task {
             }
             case HEAD -> {
                 int V = c.vocabSize();
-                int v0 = bound(V, workers, worker, ROW_ALIGN);
-                int v1 = bound(V, workers, worker + 1, ROW_ALIGN);
+                int v0 = bound(V, chunks, chunk, ROW_ALIGN);
+                int v1 = bound(V, chunks, chunk + 1, ROW_ALIGN);
                 if (v0 < v1) {
                     matrix.multiply(normed, 0, C, logitsOut, 0, logitsLd, null, 0, B, v0, v1, scr);
                 }

@@ -37,19 +37,12 @@ public final class Linear {
             gemm.gemmNT(in, inOff, inStride, weight, 0, C, out, 0, OC, bias, false, rows, OC, C);
             return;
         }
-        // Threads take output channels (rows of W): each streams its own part of W once, whatever
-        // the number of rows. The kernel's result does not depend on the split (see Kernels.gemmNT).
-        if (OC >= MIN_CHANNELS_PER_THREAD * par.threads() || rows < par.threads()) {
-            par.parallelFor(OC, (long) C * rows, (o0, o1) ->
-                    Kernels.gemmNT(in, inOff, inStride, weight, 0, C, out, 0, OC, bias, false, 0, rows, o0, o1, C));
-        } else {
-            par.parallelFor(rows, (long) C * OC, (r0, r1) ->
-                    Kernels.gemmNT(in, inOff, inStride, weight, 0, C, out, 0, OC, bias, false, r0, r1, 0, OC, C));
-        }
+        // Threads take output channels (rows of W), never input rows: each thread streams its own
+        // part of W once, and every thread sees all rows, so the kernel (which picks its method
+        // by the number of rows) computes each output the same way whatever the split.
+        par.parallelFor(OC, (long) C * rows, (o0, o1) ->
+                Kernels.gemmNT(in, inOff, inStride, weight, 0, C, out, 0, OC, bias, false, 0, rows, o0, o1, C));
     }
-
-    /** Fewer output channels than this per thread: split the rows instead. */
-    private static final int MIN_CHANNELS_PER_THREAD = 32;
 
     /**
      * {@code out[rows, W.rows] = in · Wᵀ + bias} with W in its inference storage type (f32, bf16 or
@@ -66,13 +59,8 @@ public final class Linear {
             forward(par, out, in, inOff, inStride, f32, bias, rows, C, OC);
             return;
         }
-        if (OC >= MIN_CHANNELS_PER_THREAD * par.threads() || rows < par.threads()) {
-            par.parallelFor(OC, (long) C * rows, (o0, o1) ->
-                    weight.multiply(in, inOff, inStride, out, 0, OC, bias, 0, rows, o0, o1, null));
-        } else {
-            par.parallelFor(rows, (long) C * OC, (r0, r1) ->
-                    weight.multiply(in, inOff, inStride, out, 0, OC, bias, r0, r1, 0, OC, null));
-        }
+        par.parallelFor(OC, (long) C * rows, (o0, o1) ->
+                weight.multiply(in, inOff, inStride, out, 0, OC, bias, 0, rows, o0, o1, null));
     }
 
     /** {@link #backward} with contiguous input rows and input gradient. */

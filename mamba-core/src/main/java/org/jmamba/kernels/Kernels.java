@@ -10,6 +10,14 @@ package org.jmamba.kernels;
 public final class Kernels {
     private static final boolean SIMD = VectorSupport.enabled();
 
+    /**
+     * Up to this many rows of A, products stream B once and compute each output as a dot product
+     * (decode of a batch); above it they pack panels of B for the blocked kernel (prefill,
+     * training). The panel costs about one pass of scalar work per weight, which pays off only
+     * when many rows share it.
+     */
+    public static final int FEW_ROWS = 16;
+
     private Kernels() {
     }
 
@@ -30,6 +38,24 @@ public final class Kernels {
             VectorKernels.gemmNT(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
         } else {
             ScalarKernels.gemmNT(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
+        }
+    }
+
+    /** Floats of scratch the panel form of {@link #gemmNT(float[], int, int, PanelSource, float[], int, int, float[], boolean, int, int, int, int, int, float[])} uses. */
+    public static final int PANEL_SCRATCH_FLOATS = 256 * 192 + 6 * 3 * 64;
+
+    /**
+     * gemmNT with B in any storage type, widened a panel at a time (see {@link PanelSource});
+     * meant for 4 or more rows of A (prefill, a batch of sequences at decode).
+     *
+     * @param scratch {@link #PANEL_SCRATCH_FLOATS} floats to use, or null to allocate
+     */
+    public static void gemmNT(float[] a, int aOff, int lda, PanelSource b, float[] c, int cOff, int ldc,
+                              float[] bias, boolean accumulate, int m0, int m1, int n0, int n1, int K, float[] scratch) {
+        if (SIMD) {
+            VectorKernels.gemmNT(a, aOff, lda, b, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K, scratch);
+        } else {
+            ScalarKernels.gemmNT(a, aOff, lda, b, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K, scratch);
         }
     }
 

@@ -14,14 +14,13 @@ import java.util.Objects;
  *
  * <p>Products over a few rows (decode) stream the stored weights once through fused
  * widen-and-multiply kernels: this is the memory-bound case, where fewer bytes per weight mean
- * more tokens per second. Products over many rows (prefill) widen a block of W rows at a time to f32
- * and run the blocked f32 kernel on it, amortising the widening over all rows.
+ * more tokens per second. Products over many rows (prefill, a batch at decode) widen W a panel at a
+ * time straight into the transposed layout of the blocked f32 kernel ({@link PanelSource}),
+ * amortising the widening over all rows.
  */
 public abstract sealed class PackedMatrix permits PackedMatrix.F32, PackedMatrix.Bf16Matrix, PackedMatrix.Int8Matrix {
-    /** Below this many rows of input the fused (streaming) kernels are used. */
-    static final int FUSED_MAX_ROWS = 3;
-    /** Floats of W widened at a time for a many-row product (a block of rows, ~64 KiB). */
-    static final int WIDEN_FLOATS = 1 << 14;
+    /** Up to this many rows of input the fused (streaming) kernels are used, above it the panel kernel. */
+    static final int FUSED_MAX_ROWS = Kernels.FEW_ROWS;
 
     final int rows;
     final int cols;
@@ -78,9 +77,9 @@ public abstract sealed class PackedMatrix permits PackedMatrix.F32, PackedMatrix
     public abstract void multiply(float[] in, int inOff, int lda, float[] out, int outOff, int ldc, float[] bias,
                                   int m0, int m1, int n0, int n1, float[] scratch);
 
-    /** Floats of scratch {@link #multiply} needs for {@code m} input rows (0 if none). */
+    /** Floats of scratch {@link #multiply} can use for {@code m} input rows (0 if none). */
     public int scratchFloats(int m) {
-        return 0;
+        return m <= FUSED_MAX_ROWS ? 0 : Kernels.PANEL_SCRATCH_FLOATS;
     }
 
     /** Row n widened to f32 into {@code dst[off .. off+cols)}. */
@@ -98,18 +97,16 @@ public abstract sealed class PackedMatrix permits PackedMatrix.F32, PackedMatrix
         }
     }
 
-    /** Rows of W widened per block in the many-row path. */
-    int widenRows() {
-        return Math.max(4, (WIDEN_FLOATS / Math.max(1, cols)) & ~3);
-    }
 
     /** The f32 matrix: the master array itself. */
     static final class F32 extends PackedMatrix {
         private final float[] w;
+        private final PanelSource panels;
 
         F32(float[] w, int rows, int cols) {
             super(rows, cols);
             this.w = w;
+            this.panels = PanelSource.f32(w, 0, cols);
         }
 
         @Override
@@ -133,7 +130,11 @@ public abstract sealed class PackedMatrix permits PackedMatrix.F32, PackedMatrix
         public void multiply(float[] in, int inOff, int lda, float[] out, int outOff, int ldc, float[] bias,
                              int m0, int m1, int n0, int n1, float[] scratch) {
             checkRange(m0, m1, n0, n1);
-            Kernels.gemmNT(in, inOff, lda, w, 0, cols, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols);
+            if (m1 - m0 <= FUSED_MAX_ROWS) {
+                Kernels.gemmNT(in, inOff, lda, w, 0, cols, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols);
+            } else {
+                Kernels.gemmNT(in, inOff, lda, panels, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols, scratch);
+            }
         }
 
         @Override
@@ -150,10 +151,12 @@ public abstract sealed class PackedMatrix permits PackedMatrix.F32, PackedMatrix
     /** bfloat16 storage: half the bytes of f32, exact widening. */
     static final class Bf16Matrix extends PackedMatrix {
         private final short[] w;
+        private final PanelSource panels;
 
         Bf16Matrix(float[] master, int rows, int cols) {
             super(rows, cols);
             this.w = new short[rows * cols];
+            this.panels = PanelSource.bf16(w, cols);
             update(master);
         }
 
@@ -175,10 +178,6 @@ public abstract sealed class PackedMatrix permits PackedMatrix.F32, PackedMatrix
             Bf16.fromFloats(master, 0, w, 0, w.length);
         }
 
-        @Override
-        public int scratchFloats(int m) {
-            return m <= FUSED_MAX_ROWS ? 0 : widenRows() * cols;
-        }
 
         @Override
         public void multiply(float[] in, int inOff, int lda, float[] out, int outOff, int ldc, float[] bias,
@@ -186,15 +185,8 @@ public abstract sealed class PackedMatrix permits PackedMatrix.F32, PackedMatrix
             checkRange(m0, m1, n0, n1);
             if (m1 - m0 <= FUSED_MAX_ROWS) {
                 Kernels.bf16NT(in, inOff, lda, w, cols, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols);
-                return;
-            }
-            int nb = widenRows();
-            float[] buf = scratch != null && scratch.length >= nb * cols ? scratch : new float[nb * cols];
-            for (int b0 = n0; b0 < n1; b0 += nb) {
-                int b1 = Math.min(n1, b0 + nb);
-                Kernels.bf16Widen(w, cols, buf, b0, b1, cols);
-                // The widened block holds rows b0..b1 of W at row 0: shift out and bias to match.
-                Kernels.gemmNT(in, inOff, lda, buf, -b0 * cols, cols, out, outOff, ldc, bias, false, m0, m1, b0, b1, cols);
+            } else {
+                Kernels.gemmNT(in, inOff, lda, panels, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols, scratch);
             }
         }
 
@@ -210,11 +202,13 @@ public abstract sealed class PackedMatrix permits PackedMatrix.F32, PackedMatrix
     static final class Int8Matrix extends PackedMatrix {
         private final byte[] q;
         private final float[] scales;
+        private final PanelSource panels;
 
         Int8Matrix(float[] master, int rows, int cols) {
             super(rows, cols);
             this.q = new byte[rows * cols];
             this.scales = new float[rows * Int8Blocks.blocksPerRow(cols)];
+            this.panels = PanelSource.int8(q, scales, cols);
             update(master);
         }
 
@@ -236,10 +230,6 @@ public abstract sealed class PackedMatrix permits PackedMatrix.F32, PackedMatrix
             Int8Blocks.quantize(master, rows, cols, q, scales);
         }
 
-        @Override
-        public int scratchFloats(int m) {
-            return m <= FUSED_MAX_ROWS ? 0 : widenRows() * cols;
-        }
 
         @Override
         public void multiply(float[] in, int inOff, int lda, float[] out, int outOff, int ldc, float[] bias,
@@ -247,14 +237,8 @@ public abstract sealed class PackedMatrix permits PackedMatrix.F32, PackedMatrix
             checkRange(m0, m1, n0, n1);
             if (m1 - m0 <= FUSED_MAX_ROWS) {
                 Kernels.int8NT(in, inOff, lda, q, scales, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols);
-                return;
-            }
-            int nb = widenRows();
-            float[] buf = scratch != null && scratch.length >= nb * cols ? scratch : new float[nb * cols];
-            for (int b0 = n0; b0 < n1; b0 += nb) {
-                int b1 = Math.min(n1, b0 + nb);
-                Kernels.int8Widen(q, scales, buf, b0, b1, cols);
-                Kernels.gemmNT(in, inOff, lda, buf, -b0 * cols, cols, out, outOff, ldc, bias, false, m0, m1, b0, b1, cols);
+            } else {
+                Kernels.gemmNT(in, inOff, lda, panels, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols, scratch);
             }
         }
 

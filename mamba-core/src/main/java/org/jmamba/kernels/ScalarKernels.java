@@ -48,6 +48,37 @@ public final class ScalarKernels {
     }
 
     /**
+     * {@link #gemmNT} with B given by a {@link PanelSource} (any storage type): B is widened a
+     * panel of rows at a time, then each output is the same k-ordered sum as above.
+     *
+     * @param scratch room for {@link Kernels#PANEL_SCRATCH_FLOATS} floats, or null
+     */
+    public static void gemmNT(float[] a, int aOff, int lda, PanelSource b, float[] c, int cOff, int ldc,
+                              float[] bias, boolean accumulate, int m0, int m1, int n0, int n1, int K, float[] scratch) {
+        int nc = Math.max(1, Kernels.PANEL_SCRATCH_FLOATS / Math.max(1, K));
+        float[] panel = scratch != null && scratch.length >= Kernels.PANEL_SCRATCH_FLOATS ? scratch
+                : new float[Math.min(Kernels.PANEL_SCRATCH_FLOATS, Math.max(1, (n1 - n0) * K))];
+        nc = Math.min(nc, Math.max(1, panel.length / Math.max(1, K)));
+        for (int nb = n0; nb < n1; nb += nc) {
+            int nl = Math.min(nc, n1 - nb);
+            b.packTransposed(nb, nl, 0, K, panel, nl); // panel[k*nl + j] = B[nb+j, k]
+            for (int m = m0; m < m1; m++) {
+                for (int j = 0; j < nl; j++) {
+                    float s = 0f;
+                    for (int k = 0; k < K; k++) {
+                        s += a[aOff + m * lda + k] * panel[k * nl + j];
+                    }
+                    if (bias != null) {
+                        s += bias[nb + j];
+                    }
+                    int ci = cOff + m * ldc + nb + j;
+                    c[ci] = accumulate ? c[ci] + s : s;
+                }
+            }
+        }
+    }
+
+    /**
      * {@code C[m,n] (+)= Σ_k A[m,k]·B[k,n]} (the input gradient of a linear layer: dX = dY·W).
      * A[m,k] = a[aOff+m*lda+k], B[k,n] = b[bOff+k*ldb+n].
      */

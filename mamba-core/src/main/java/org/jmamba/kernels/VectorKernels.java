@@ -36,8 +36,8 @@ final class VectorKernels {
     private static final int NT_B_BLOCK_FLOATS = 1 << 16;
     private static final int NT_KC = 1024;
     /** Blocking of the packed (many-row) gemmNT: a [KC, NC] transposed panel of B, 192 KiB. */
-    private static final int PK_KC = 256;
-    private static final int PK_NC = 192;
+    static final int PK_KC = 256;
+    static final int PK_NC = 192;
     /** Blocking of the broadcast-form products (NN, TN): a [KC, NC] panel of B is 256 KiB. */
     private static final int BC_KC = 256;
     private static final int BC_NC = 256;
@@ -140,44 +140,30 @@ final class VectorKernels {
             ScalarKernels.gemmNT(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, 0);
             return;
         }
-        if (m1 - m0 >= 4) {
-            gemmNTPacked(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K, WIDE_TILE);
+        if (m1 - m0 > Kernels.FEW_ROWS) {
+            gemmNTPacked(a, aOff, lda, PanelSource.f32(b, bOff, ldb), c, cOff, ldc, bias, accumulate,
+                    m0, m1, n0, n1, K, WIDE_TILE, null);
             return;
         }
         int kc = K <= NT_KC ? K : NT_KC;
         int nc = Math.max(4, (NT_B_BLOCK_FLOATS / kc) & ~3);
-        boolean fewRows = true;
         for (int k0 = 0; k0 < K; k0 += kc) {
             int kl = Math.min(kc, K - k0);
             boolean acc = accumulate || k0 > 0;
             float[] bs = k0 == 0 ? bias : null; // the bias is added once, with the first k chunk
             for (int nb = n0; nb < n1; nb += nc) {
                 int ne = Math.min(n1, nb + nc);
-                if (fewRows) {
-                    // Decode (1 to 3 rows): each row of A against 4 rows of B, four independent streams.
+                // Decode (a few rows of A): 4 rows of B at a time, one from each quarter of the
+                // range (four memory streams far apart keep more loads in flight), against every
+                // row of A while they are in L1: B is read from memory once whatever the batch.
+                int q = (ne - nb + 3) / 4;
+                for (int i = 0; i < q; i++) {
+                    int r0 = nb + i;
+                    int r1 = r0 + q < ne ? r0 + q : r0;
+                    int r2 = r0 + 2 * q < ne ? r0 + 2 * q : r1;
+                    int r3 = r0 + 3 * q < ne ? r0 + 3 * q : r2;
                     for (int m = m0; m < m1; m++) {
-                        int ai = aOff + m * lda + k0;
-                        for (int n = nb; n < ne; n += 4) {
-                            int nv = Math.min(4, ne - n);
-                            int b0 = bOff + n * ldb + k0;
-                            nt1x4(a, ai, b, b0, b0 + Math.min(1, nv - 1) * ldb, b0 + Math.min(2, nv - 1) * ldb,
-                                    b0 + Math.min(3, nv - 1) * ldb, kl, c, cOff + m * ldc + n, bs, n, acc, nv);
-                        }
-                    }
-                    continue;
-                }
-                // Tiles of 4 rows of A x 2 rows of B: 8 accumulators and 6 loads per 8 FMAs.
-                for (int m = m0; m < m1; m += 4) {
-                    int mv = Math.min(4, m1 - m);
-                    int a0 = aOff + m * lda + k0;
-                    int a1 = a0 + Math.min(1, mv - 1) * lda;
-                    int a2 = a0 + Math.min(2, mv - 1) * lda;
-                    int a3 = a0 + Math.min(3, mv - 1) * lda;
-                    for (int n = nb; n < ne; n += 2) {
-                        int nv = Math.min(2, ne - n);
-                        int b0 = bOff + n * ldb + k0;
-                        nt4x2(a, a0, a1, a2, a3, b, b0, b0 + (nv - 1) * ldb, kl, c, cOff + m * ldc + n, ldc, bs, n, acc,
-                                mv, nv);
+                        nt1x4(a, aOff + m * lda + k0, b, bOff + k0, ldb, r0, r1, r2, r3, kl, c, cOff + m * ldc, bs, acc);
                     }
                 }
             }
@@ -191,15 +177,19 @@ final class VectorKernels {
      * horizontal sums at all. The panel stays in L2, the tile's A rows in L1. Each output is summed
      * in k order, one k chunk after the other, whichever tile or thread computes it.
      */
-    static void gemmNTPacked(float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+    static void gemmNTPacked(float[] a, int aOff, int lda, PanelSource b,
                              float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
-                             int m0, int m1, int n0, int n1, int K, boolean wide) {
+                             int m0, int m1, int n0, int n1, int K, boolean wide, float[] scratch) {
         int MR = wide ? 6 : 4;
         int nr = (wide ? 3 : 2) * LANES;
         int kc = Math.min(K, PK_KC);
         int ncMax = Math.min(Math.max(nr, PK_NC / nr * nr), (n1 - n0 + nr - 1) / nr * nr);
-        float[] panel = new float[kc * ncMax];
-        float[] edge = new float[MR * nr];
+        // The panel, then the edge tile, in the caller's scratch when it has room (decode of a
+        // batch allocates nothing), else in fresh arrays.
+        boolean own = scratch == null || scratch.length < kc * ncMax + MR * nr;
+        float[] panel = own ? new float[kc * ncMax + MR * nr] : scratch;
+        float[] edge = panel;
+        int eo = kc * ncMax;
         for (int k0 = 0; k0 < K; k0 += kc) {
             int kl = Math.min(kc, K - k0);
             boolean acc = accumulate || k0 > 0;
@@ -207,7 +197,12 @@ final class VectorKernels {
             for (int nb = n0; nb < n1; nb += ncMax) {
                 int nl = Math.min(ncMax, n1 - nb);
                 int ld = (nl + nr - 1) / nr * nr;
-                packTransposed(b, bOff + nb * ldb + k0, ldb, nl, kl, panel, ld);
+                b.packTransposed(nb, nl, k0, kl, panel, ld);
+                if (nl < ld) { // zero padding: whole-vector tiles at the edge compute zeros there
+                    for (int k = 0; k < kl; k++) {
+                        java.util.Arrays.fill(panel, k * ld + nl, k * ld + ld, 0f);
+                    }
+                }
                 for (int m = m0; m < m1; m += MR) {
                     int mv = Math.min(MR, m1 - m);
                     int a0 = aOff + m * lda + k0;
@@ -215,9 +210,9 @@ final class VectorKernels {
                         int ci = cOff + m * ldc + nb + j;
                         int nv = Math.min(nr, nl - j);
                         if (wide) {
-                            bt6x3(a, a0, lda, mv, kl, panel, j, ld, c, ci, ldc, bs, nb + j, acc, nv, edge);
+                            bt6x3(a, a0, lda, mv, kl, panel, j, ld, c, ci, ldc, bs, nb + j, acc, nv, edge, eo);
                         } else {
-                            bt4x2(a, a0, lda, mv, kl, panel, j, ld, c, ci, ldc, bs, nb + j, acc, nv, edge);
+                            bt4x2(a, a0, lda, mv, kl, panel, j, ld, c, ci, ldc, bs, nb + j, acc, nv, edge, eo);
                         }
                     }
                 }
@@ -225,19 +220,17 @@ final class VectorKernels {
         }
     }
 
-    /** panel[k*ld + j] = B[j, k] for j < nl, k < kl; zero for nl ≤ j < ld. B[j, k] = b[bi + j*ldb + k]. */
-    private static void packTransposed(float[] b, int bi, int ldb, int nl, int kl, float[] panel, int ld) {
-        for (int j = 0; j < nl; j++) {
-            int src = bi + j * ldb;
-            for (int k = 0; k < kl; k++) {
-                panel[k * ld + j] = b[src + k];
-            }
+    /** gemmNT over a matrix in any storage ({@link PanelSource}), best for 4 or more rows of A. */
+    static void gemmNT(float[] a, int aOff, int lda, PanelSource b, float[] c, int cOff, int ldc, float[] bias,
+                       boolean accumulate, int m0, int m1, int n0, int n1, int K, float[] scratch) {
+        if (m1 <= m0 || n1 <= n0) {
+            return;
         }
-        if (nl < ld) {
-            for (int k = 0; k < kl; k++) {
-                java.util.Arrays.fill(panel, k * ld + nl, k * ld + ld, 0f);
-            }
+        if (K == 0) {
+            ScalarKernels.gemmNT(a, aOff, lda, new float[0], 0, 0, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, 0);
+            return;
         }
+        gemmNTPacked(a, aOff, lda, b, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K, WIDE_TILE, scratch);
     }
 
     /*
@@ -250,7 +243,8 @@ final class VectorKernels {
     static final boolean WIDE_TILE = LANES >= 16;
 
     private static void bt6x3(float[] a, int a0, int lda, int mv, int kl, float[] panel, int j, int ld,
-                              float[] c, int ci, int ldc, float[] bias, int n, boolean acc, int nv, float[] edge) {
+                              float[] c, int ci, int ldc, float[] bias, int n, boolean acc, int nv, float[] edge,
+                              int eo) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F);
@@ -339,28 +333,28 @@ final class VectorKernels {
             c52.add(b2).intoArray(c, ci + 5 * ldc + 2 * LANES);
         } else {
             int w = 3 * LANES;
-            c00.intoArray(edge, 0);
-            c01.intoArray(edge, 0 + LANES);
-            c02.intoArray(edge, 0 + 2 * LANES);
-            c10.intoArray(edge, 1 * w);
-            c11.intoArray(edge, 1 * w + LANES);
-            c12.intoArray(edge, 1 * w + 2 * LANES);
-            c20.intoArray(edge, 2 * w);
-            c21.intoArray(edge, 2 * w + LANES);
-            c22.intoArray(edge, 2 * w + 2 * LANES);
-            c30.intoArray(edge, 3 * w);
-            c31.intoArray(edge, 3 * w + LANES);
-            c32.intoArray(edge, 3 * w + 2 * LANES);
-            c40.intoArray(edge, 4 * w);
-            c41.intoArray(edge, 4 * w + LANES);
-            c42.intoArray(edge, 4 * w + 2 * LANES);
-            c50.intoArray(edge, 5 * w);
-            c51.intoArray(edge, 5 * w + LANES);
-            c52.intoArray(edge, 5 * w + 2 * LANES);
+            c00.intoArray(edge, eo + 0);
+            c01.intoArray(edge, eo + 0 + LANES);
+            c02.intoArray(edge, eo + 0 + 2 * LANES);
+            c10.intoArray(edge, eo + 1 * w);
+            c11.intoArray(edge, eo + 1 * w + LANES);
+            c12.intoArray(edge, eo + 1 * w + 2 * LANES);
+            c20.intoArray(edge, eo + 2 * w);
+            c21.intoArray(edge, eo + 2 * w + LANES);
+            c22.intoArray(edge, eo + 2 * w + 2 * LANES);
+            c30.intoArray(edge, eo + 3 * w);
+            c31.intoArray(edge, eo + 3 * w + LANES);
+            c32.intoArray(edge, eo + 3 * w + 2 * LANES);
+            c40.intoArray(edge, eo + 4 * w);
+            c41.intoArray(edge, eo + 4 * w + LANES);
+            c42.intoArray(edge, eo + 4 * w + 2 * LANES);
+            c50.intoArray(edge, eo + 5 * w);
+            c51.intoArray(edge, eo + 5 * w + LANES);
+            c52.intoArray(edge, eo + 5 * w + 2 * LANES);
             for (int i = 0; i < mv; i++) {
                 for (int jj = 0; jj < nv; jj++) {
                     // the same float operations as a whole tile: (sum + bias) [+ C]
-                    float v = edge[i * w + jj] + (bias != null ? bias[n + jj] : 0f);
+                    float v = edge[eo + i * w + jj] + (bias != null ? bias[n + jj] : 0f);
                     put(c, ci + i * ldc + jj, v, acc);
                 }
             }
@@ -368,7 +362,8 @@ final class VectorKernels {
     }
 
     private static void bt4x2(float[] a, int a0, int lda, int mv, int kl, float[] panel, int j, int ld,
-                              float[] c, int ci, int ldc, float[] bias, int n, boolean acc, int nv, float[] edge) {
+                              float[] c, int ci, int ldc, float[] bias, int n, boolean acc, int nv, float[] edge,
+                              int eo) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
@@ -419,18 +414,18 @@ final class VectorKernels {
             c31.add(b1).intoArray(c, ci + 3 * ldc + LANES);
         } else {
             int w = 2 * LANES;
-            c00.intoArray(edge, 0);
-            c01.intoArray(edge, 0 + LANES);
-            c10.intoArray(edge, 1 * w);
-            c11.intoArray(edge, 1 * w + LANES);
-            c20.intoArray(edge, 2 * w);
-            c21.intoArray(edge, 2 * w + LANES);
-            c30.intoArray(edge, 3 * w);
-            c31.intoArray(edge, 3 * w + LANES);
+            c00.intoArray(edge, eo + 0);
+            c01.intoArray(edge, eo + 0 + LANES);
+            c10.intoArray(edge, eo + 1 * w);
+            c11.intoArray(edge, eo + 1 * w + LANES);
+            c20.intoArray(edge, eo + 2 * w);
+            c21.intoArray(edge, eo + 2 * w + LANES);
+            c30.intoArray(edge, eo + 3 * w);
+            c31.intoArray(edge, eo + 3 * w + LANES);
             for (int i = 0; i < mv; i++) {
                 for (int jj = 0; jj < nv; jj++) {
                     // the same float operations as a whole tile: (sum + bias) [+ C]
-                    float v = edge[i * w + jj] + (bias != null ? bias[n + jj] : 0f);
+                    float v = edge[eo + i * w + jj] + (bias != null ? bias[n + jj] : 0f);
                     put(c, ci + i * ldc + jj, v, acc);
                 }
             }
@@ -445,83 +440,13 @@ final class VectorKernels {
      * valid outputs: there is one code path per kernel, always hot, so the JIT compiles all of it.
      */
 
-    private static void nt4x2(float[] a, int a0, int a1, int a2, int a3, float[] b, int b0, int b1, int K,
-                              float[] c, int ci, int ldc, float[] bias, int n, boolean acc, int mv, int nv) {
-        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
-        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
-        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
-        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        int k = 0;
-        for (; k <= K - LANES; k += LANES) {
-            FloatVector w0 = FloatVector.fromArray(F, b, b0 + k);
-            FloatVector w1 = FloatVector.fromArray(F, b, b1 + k);
-            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
-            c00 = x.fma(w0, c00);
-            c01 = x.fma(w1, c01);
-            x = FloatVector.fromArray(F, a, a1 + k);
-            c10 = x.fma(w0, c10);
-            c11 = x.fma(w1, c11);
-            x = FloatVector.fromArray(F, a, a2 + k);
-            c20 = x.fma(w0, c20);
-            c21 = x.fma(w1, c21);
-            x = FloatVector.fromArray(F, a, a3 + k);
-            c30 = x.fma(w0, c30);
-            c31 = x.fma(w1, c31);
-        }
-        float s00 = sum(c00), s01 = sum(c01);
-        float s10 = sum(c10), s11 = sum(c11);
-        float s20 = sum(c20), s21 = sum(c21);
-        float s30 = sum(c30), s31 = sum(c31);
-        for (; k < K; k++) {
-            float w0 = b[b0 + k], w1 = b[b1 + k];
-            float x0 = a[a0 + k], x1 = a[a1 + k], x2 = a[a2 + k], x3 = a[a3 + k];
-            s00 += x0 * w0;
-            s01 += x0 * w1;
-            s10 += x1 * w0;
-            s11 += x1 * w1;
-            s20 += x2 * w0;
-            s21 += x2 * w1;
-            s30 += x3 * w0;
-            s31 += x3 * w1;
-        }
-        if (bias != null) {
-            float p = bias[n], q = nv > 1 ? bias[n + 1] : 0f;
-            s00 += p;
-            s10 += p;
-            s20 += p;
-            s30 += p;
-            s01 += q;
-            s11 += q;
-            s21 += q;
-            s31 += q;
-        }
-        put(c, ci, s00, acc);
-        if (nv > 1) {
-            put(c, ci + 1, s01, acc);
-        }
-        if (mv > 1) {
-            put(c, ci + ldc, s10, acc);
-            if (nv > 1) {
-                put(c, ci + ldc + 1, s11, acc);
-            }
-        }
-        if (mv > 2) {
-            put(c, ci + 2 * ldc, s20, acc);
-            if (nv > 1) {
-                put(c, ci + 2 * ldc + 1, s21, acc);
-            }
-        }
-        if (mv > 3) {
-            put(c, ci + 3 * ldc, s30, acc);
-            if (nv > 1) {
-                put(c, ci + 3 * ldc + 1, s31, acc);
-            }
-        }
-    }
-
-    /** One row of A against 4 rows of B (the first {@code nv} of them valid). */
-    private static void nt1x4(float[] a, int ai, float[] b, int b0, int b1, int b2, int b3, int K,
-                              float[] c, int ci, float[] bias, int n, boolean acc, int nv) {
+    /**
+     * One row of A against rows r0..r3 of B (B[r, k] = b[bi + r*ldb + k]); output r goes to
+     * {@code c[ci + r]}. A repeated row (the range ran out) is stored once.
+     */
+    private static void nt1x4(float[] a, int ai, float[] b, int bi, int ldb, int r0, int r1, int r2, int r3, int K,
+                              float[] c, int ci, float[] bias, boolean acc) {
+        int b0 = bi + r0 * ldb, b1 = bi + r1 * ldb, b2 = bi + r2 * ldb, b3 = bi + r3 * ldb;
         FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
         FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
         int k = 0;
@@ -541,15 +466,15 @@ final class VectorKernels {
             s2 += x * b[b2 + k];
             s3 += x * b[b3 + k];
         }
-        put(c, ci, bias != null ? s0 + bias[n] : s0, acc);
-        if (nv > 1) {
-            put(c, ci + 1, bias != null ? s1 + bias[n + 1] : s1, acc);
+        put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, acc);
+        if (r1 != r0) {
+            put(c, ci + r1, bias != null ? s1 + bias[r1] : s1, acc);
         }
-        if (nv > 2) {
-            put(c, ci + 2, bias != null ? s2 + bias[n + 2] : s2, acc);
+        if (r2 != r1) {
+            put(c, ci + r2, bias != null ? s2 + bias[r2] : s2, acc);
         }
-        if (nv > 3) {
-            put(c, ci + 3, bias != null ? s3 + bias[n + 3] : s3, acc);
+        if (r3 != r2) {
+            put(c, ci + r3, bias != null ? s3 + bias[r3] : s3, acc);
         }
     }
 
@@ -704,21 +629,24 @@ final class VectorKernels {
     static void bf16NT(float[] a, int aOff, int lda, short[] w, int ldw,
                        float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
                        int m0, int m1, int n0, int n1, int K) {
-        for (int m = m0; m < m1; m++) {
-            int ai = aOff + m * lda;
-            // Four rows of W at once: four independent memory streams and FMA chains. The last
-            // group repeats its last row for missing ones (the same code computes every row).
-            for (int n = n0; n < n1; n += 4) {
-                int nv = Math.min(4, n1 - n);
-                int w0 = n * ldw;
-                bf16Rows4(a, ai, w, w0, w0 + Math.min(1, nv - 1) * ldw, w0 + Math.min(2, nv - 1) * ldw,
-                        w0 + Math.min(3, nv - 1) * ldw, K, c, cOff + m * ldc + n, bias, n, accumulate, nv);
+        // Four rows of W at once, one from each quarter of the range: four memory streams far
+        // apart and four FMA chains. When the range runs out a row is repeated (computed by the
+        // same code) and stored once.
+        int q = (n1 - n0 + 3) / 4;
+        for (int i = 0; i < q; i++) {
+            int r0 = n0 + i;
+            int r1 = r0 + q < n1 ? r0 + q : r0;
+            int r2 = r0 + 2 * q < n1 ? r0 + 2 * q : r1;
+            int r3 = r0 + 3 * q < n1 ? r0 + 3 * q : r2;
+            for (int m = m0; m < m1; m++) { // the 4 rows of W stay in L1 across the rows of A
+                bf16Rows4(a, aOff + m * lda, w, ldw, r0, r1, r2, r3, K, c, cOff + m * ldc, bias, accumulate);
             }
         }
     }
 
-    private static void bf16Rows4(float[] a, int ai, short[] w, int w0, int w1, int w2, int w3, int K,
-                                  float[] c, int ci, float[] bias, int n, boolean accumulate, int nv) {
+    private static void bf16Rows4(float[] a, int ai, short[] w, int ldw, int r0, int r1, int r2, int r3, int K,
+                                  float[] c, int ci, float[] bias, boolean accumulate) {
+        int w0 = r0 * ldw, w1 = r1 * ldw, w2 = r2 * ldw, w3 = r3 * ldw;
         FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
         FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
         int k = 0;
@@ -738,15 +666,15 @@ final class VectorKernels {
             s2 += x * Bf16.toFloat(w[w2 + k]);
             s3 += x * Bf16.toFloat(w[w3 + k]);
         }
-        put(c, ci, bias != null ? s0 + bias[n] : s0, accumulate);
-        if (nv > 1) {
-            put(c, ci + 1, bias != null ? s1 + bias[n + 1] : s1, accumulate);
+        put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, accumulate);
+        if (r1 != r0) {
+            put(c, ci + r1, bias != null ? s1 + bias[r1] : s1, accumulate);
         }
-        if (nv > 2) {
-            put(c, ci + 2, bias != null ? s2 + bias[n + 2] : s2, accumulate);
+        if (r2 != r1) {
+            put(c, ci + r2, bias != null ? s2 + bias[r2] : s2, accumulate);
         }
-        if (nv > 3) {
-            put(c, ci + 3, bias != null ? s3 + bias[n + 3] : s3, accumulate);
+        if (r3 != r2) {
+            put(c, ci + r3, bias != null ? s3 + bias[r3] : s3, accumulate);
         }
     }
 
@@ -757,16 +685,22 @@ final class VectorKernels {
             ScalarKernels.int8NT(a, aOff, lda, q, scales, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
             return;
         }
-        for (int m = m0; m < m1; m++) {
-            int ai = aOff + m * lda;
-            for (int n = n0; n < n1; n += 2) { // a last odd row pairs with itself
-                int nv = Math.min(2, n1 - n);
-                int8Rows2(a, ai, q, scales, K, n, n + nv - 1, c, cOff + m * ldc + n, bias, accumulate, nv);
+        // Pairs are a row from each half of the range: two memory streams far apart keep more
+        // loads in flight than two adjacent rows (one stream) would.
+        int h = (n1 - n0 + 1) / 2;
+        for (int i = 0; i < h; i++) {
+            int na = n0 + i;
+            int nb = na + h < n1 ? na + h : na; // odd count: the last row pairs with itself
+            for (int m = m0; m < m1; m++) { // the 2 rows of W stay in L1 across the rows of A
+                int8Rows2(a, aOff + m * lda, q, scales, K, na, nb, c, cOff + m * ldc, bias, accumulate, nb != na ? 2 : 1);
             }
         }
     }
 
-    /** Rows na and nb: products within a block share one scale, so they are summed first. */
+    /**
+     * Rows na and nb (stored at {@code ci + na}, {@code ci + nb}): products within a block share one
+     * scale, so they are summed first.
+     */
     private static void int8Rows2(float[] a, int ai, byte[] q, float[] scales, int K, int na, int nb,
                                   float[] c, int ci, float[] bias, boolean accumulate, int nv) {
         int bpr = Int8Blocks.blocksPerRow(K);
@@ -800,9 +734,9 @@ final class VectorKernels {
             r0 += t0 * scales[s0i + full];
             r1 += t1 * scales[s1i + full];
         }
-        put(c, ci, bias != null ? r0 + bias[na] : r0, accumulate);
+        put(c, ci + na, bias != null ? r0 + bias[na] : r0, accumulate);
         if (nv > 1) {
-            put(c, ci + 1, bias != null ? r1 + bias[nb] : r1, accumulate);
+            put(c, ci + nb, bias != null ? r1 + bias[nb] : r1, accumulate);
         }
     }
 

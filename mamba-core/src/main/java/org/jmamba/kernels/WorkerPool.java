@@ -2,35 +2,42 @@ package org.jmamba.kernels;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fixed team of threads for data-parallel loops with a hand-off of about a microsecond, and no
+ * A fixed team of threads for data-parallel loops, with a hand-off of about a microsecond and no
  * allocation per job.
  *
  * <p>Decoding one token runs about a hundred short parallel loops (each projection of each layer);
  * a general-purpose executor parks its threads between them and pays tens of microseconds to wake
- * them each time. Here the {@code threads - 1} workers spin briefly on a job counter after each job
- * ({@link #SPIN_NANOS}) and only then park, so back-to-back loops are handed over while the workers
- * are still awake; the calling thread always takes part as worker 0.
+ * them each time. Here the {@code threads - 1} workers spin briefly after each job, then yield
+ * their core between checks, and only then park ({@link #SPIN_NANOS}), so back-to-back jobs are
+ * handed over while the workers are awake. The calling thread always takes part.
+ *
+ * <p>A job is cut into more chunks than there are threads, and every thread, the caller included,
+ * claims the next unclaimed chunk until none is left. On a busy machine, where the operating system
+ * may take a core from one of the team for a whole time slice, the others then take over that
+ * thread's chunks instead of waiting for it.
  *
  * <p>One job runs at a time. A call made while the team is busy — from inside a job (nesting) or
- * from a second application thread — runs on the calling thread alone, doing the workers' shares
- * one after the other: the work is split the same way whoever runs it, so results do not depend on
- * contention. Hence a job's shares must never wait for one another.
+ * from a second application thread — runs every chunk on the calling thread, one after the other:
+ * the work is cut the same way whoever runs it. Chunks must never wait for one another.
  */
 public final class WorkerPool implements AutoCloseable {
-    /** How long an idle worker spins (then yields the core between checks) before it parks. */
+    /** How long an idle worker keeps checking for the next job (spinning, then yielding) before it parks. */
     static final long SPIN_NANOS = 200_000;
     /** An idle worker only spins this long before it starts yielding its core between checks. */
     static final long PURE_SPIN_NANOS = 20_000;
-    /** Spins of a caller waiting for its workers before it starts yielding its core between checks. */
+    /** Spins of a caller waiting for the last chunks before it starts yielding its core between checks. */
     static final int CALLER_SPINS = 1 << 10;
+    /** Chunks per thread of a {@link #parallelFor}. */
+    public static final int CHUNKS_PER_THREAD = 4;
 
-    /** A job run by every worker at once: worker {@code w} of {@code n} does its share. */
+    /** Chunk {@code chunk} of {@code chunks} of a job, run by thread number {@code worker} of the team. */
     @FunctionalInterface
     public interface Task {
-        void run(int worker, int workers);
+        void run(int worker, int chunk, int chunks);
     }
 
     /** The body of a parallel loop over {@code [start, end)}. */
@@ -42,11 +49,15 @@ public final class WorkerPool implements AutoCloseable {
     private final int threads;
     private final Worker[] workers;
     private final AtomicBoolean busy = new AtomicBoolean();
-    private final AtomicInteger pending = new AtomicInteger();
+    /** The job's generation (high 32 bits) and its next unclaimed chunk (low 32 bits). */
+    private final AtomicLong ticket = new AtomicLong();
+    private final AtomicInteger done = new AtomicInteger();
     private final RangeTask rangeTask = new RangeTask();
     private volatile int generation;
     private volatile boolean closed;
-    private Task task;            // published by the volatile write of generation
+    // Published by the volatile write of generation:
+    private Task task;
+    private int chunks;
     private volatile Throwable failure;
 
     public WorkerPool(int threads, String name) {
@@ -65,49 +76,52 @@ public final class WorkerPool implements AutoCloseable {
         return threads;
     }
 
-    /** Runs {@code task} on every worker (the caller is worker 0) and returns when all are done. */
-    public void run(Task task) {
+    /** Runs chunks {@code 0 .. chunks-1} of {@code task} on the team and returns when all are done. */
+    public void run(Task task, int chunks) {
         if (closed) {
             throw new IllegalStateException("worker pool is closed");
         }
-        if (threads == 1 || isWorkerThread() || !busy.compareAndSet(false, true)) {
-            for (int w = 0; w < threads; w++) {
-                task.run(w, threads);
+        if (chunks <= 0) {
+            return;
+        }
+        if (threads == 1 || chunks == 1 || isWorkerThread() || !busy.compareAndSet(false, true)) {
+            for (int c = 0; c < chunks; c++) {
+                task.run(0, c, chunks);
             }
             return;
         }
-        runAcquired(task);
+        runAcquired(task, chunks);
     }
 
     /** Runs a job on the team; the caller holds {@link #busy}, which this releases. */
-    private void runAcquired(Task task) {
+    private void runAcquired(Task task, int chunks) {
         try {
+            int g = generation + 1;
+            // The new ticket first: from here on a late thread of an earlier job claims nothing,
+            // whatever task and chunk count it then reads.
+            ticket.set((long) g << 32);
             this.task = task;
+            this.chunks = chunks;
             failure = null;
-            pending.set(workers.length);
-            generation = generation + 1; // publishes task
+            done.set(0);
+            generation = g; // publishes the job
             for (Worker w : workers) {
                 if (w.parked) {
                     LockSupport.unpark(w);
                 }
             }
-            Throwable own = null;
-            try {
-                task.run(0, threads);
-            } catch (Throwable t) {
-                own = t;
-            }
+            work(0, g);
             int spins = 0;
-            while (pending.get() != 0) {
+            while (done.get() != chunks) {
                 if (++spins < CALLER_SPINS) {
                     Thread.onSpinWait();
                 } else {
-                    // Still not done: on a busy machine the worker may be waiting for a core,
-                    // perhaps this one; let it have it rather than spin a whole time slice.
+                    // A chunk is still running on a thread that may be waiting for a core,
+                    // perhaps this one: let it have it rather than spin a whole time slice.
                     Thread.yield();
                 }
             }
-            Throwable f = own != null ? own : failure;
+            Throwable f = failure;
             if (f instanceof RuntimeException e) {
                 throw e;
             } else if (f instanceof Error e) {
@@ -117,14 +131,50 @@ public final class WorkerPool implements AutoCloseable {
             }
         } finally {
             this.task = null;
-            rangeTask.set(null, 0, 0); // drop the caller's loop body before another thread may take the pool
+            rangeTask.set(null, 0); // drop the caller's loop body before another thread may take the pool
             busy.set(false);
         }
     }
 
+    /** Claims and runs chunks of job {@code g} until none is left. */
+    private void work(int worker, int g) {
+        Task t = task;
+        int n = chunks;
+        while (true) {
+            int c = claim(g, n);
+            if (c < 0) {
+                return;
+            }
+            try {
+                t.run(worker, c, n);
+            } catch (Throwable e) {
+                failure = e;
+            } finally {
+                done.incrementAndGet();
+            }
+        }
+    }
+
+    /** The next chunk of job {@code g}, or -1 when none is left (or the job is another one). */
+    private int claim(int g, int n) {
+        while (true) {
+            long v = ticket.get();
+            if ((int) (v >>> 32) != g) {
+                return -1;
+            }
+            int c = (int) v;
+            if (c >= n) {
+                return -1;
+            }
+            if (ticket.compareAndSet(v, v + 1)) {
+                return c;
+            }
+        }
+    }
+
     /**
-     * Splits {@code [0, n)} into {@code min(parts, threads)} contiguous ranges, one per worker, and
-     * runs {@code body} on them.
+     * Runs {@code body} over {@code [0, n)} cut into {@code min(n, parts · CHUNKS_PER_THREAD)}
+     * contiguous ranges (one range, on the calling thread, when {@code parts} is 1).
      */
     public void parallelFor(int n, int parts, Range body) {
         if (n <= 0) {
@@ -134,15 +184,16 @@ public final class WorkerPool implements AutoCloseable {
             throw new IllegalStateException("worker pool is closed");
         }
         int p = Math.min(Math.min(parts, threads), n);
-        if (p <= 1 || isWorkerThread() || !busy.compareAndSet(false, true)) {
-            for (int i = 0; i < p; i++) { // the same split, run here in turn
-                body.run(RangeTask.start(n, p, i), RangeTask.start(n, p, i + 1));
+        int chunks = p <= 1 ? 1 : Math.min(n, p * CHUNKS_PER_THREAD);
+        if (chunks <= 1 || isWorkerThread() || !busy.compareAndSet(false, true)) {
+            for (int i = 0; i < chunks; i++) { // the same cut, run here in turn
+                body.run(RangeTask.start(n, chunks, i), RangeTask.start(n, chunks, i + 1));
             }
             return;
         }
         // Only the thread holding the pool touches the shared RangeTask.
-        rangeTask.set(body, n, p);
-        runAcquired(rangeTask);
+        rangeTask.set(body, n);
+        runAcquired(rangeTask, chunks);
     }
 
     private boolean isWorkerThread() {
@@ -157,23 +208,19 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    /** parallelFor's job, reused: worker w of the first {@code parts} takes the w-th slice. */
+    /** parallelFor's job, reused: chunk c of the range. */
     private static final class RangeTask implements Task {
         private Range body;
         private int n;
-        private int parts;
 
-        void set(Range body, int n, int parts) {
+        void set(Range body, int n) {
             this.body = body;
             this.n = n;
-            this.parts = parts;
         }
 
         @Override
-        public void run(int worker, int workers) {
-            if (worker < parts) {
-                body.run(start(n, parts, worker), start(n, parts, worker + 1));
-            }
+        public void run(int worker, int chunk, int chunks) {
+            body.run(start(n, chunks, chunk), start(n, chunks, chunk + 1));
         }
 
         static int start(int n, int parts, int i) {
@@ -204,7 +251,7 @@ public final class WorkerPool implements AutoCloseable {
                     return; // closed
                 }
                 seen = g;
-                runJob();
+                pool.work(index, g);
             }
         }
 
@@ -215,7 +262,7 @@ public final class WorkerPool implements AutoCloseable {
          * whole inlining budget the SIMD code needs.
          */
 
-        /** Spins, then parks, until a job after {@code seen} is published; returns its number. */
+        /** Spins, yields, then parks, until a job after {@code seen} is published; returns its number. */
         private int awaitJob(int seen) {
             long idleSince = System.nanoTime();
             while (!pool.closed) {
@@ -238,16 +285,6 @@ public final class WorkerPool implements AutoCloseable {
                 }
             }
             return seen;
-        }
-
-        private void runJob() {
-            try {
-                pool.task.run(index, pool.threads);
-            } catch (Throwable t) {
-                pool.failure = t;
-            } finally {
-                pool.pending.decrementAndGet();
-            }
         }
     }
 }

@@ -35,7 +35,7 @@ public final class BandwidthProbe implements AutoCloseable {
         }
         this.threads = threads;
         this.pool = new WorkerPool(threads, "jmamba-probe");
-        this.partial = new long[threads];
+        this.partial = new long[threads * WorkerPool.CHUNKS_PER_THREAD];
     }
 
     public long bytes() {
@@ -63,11 +63,12 @@ public final class BandwidthProbe implements AutoCloseable {
     public double pass() {
         int n = buffer.length;
         long t0 = System.nanoTime();
-        pool.run((w, ws) -> {
-            int from = (int) ((long) n * w / ws);
-            int to = (int) ((long) n * (w + 1) / ws);
-            partial[w] = sum(buffer, from, to);
-        });
+        int parts = partial.length;
+        pool.run((w, c, cs) -> {
+            int from = (int) ((long) n * c / cs);
+            int to = (int) ((long) n * (c + 1) / cs);
+            partial[c] = sum(buffer, from, to);
+        }, parts);
         double sec = (System.nanoTime() - t0) / 1e9;
         long check = 0;
         for (long v : partial) {

@@ -79,6 +79,9 @@ public final class CpuBenchmark {
         }
     }
 
+    /** Warm-up before timing: at least this long (and at least one run or 8 decode steps). */
+    private static final long WARMUP_NANOS = 3_000_000_000L;
+
     private CpuBenchmark() {
     }
 
@@ -115,12 +118,14 @@ public final class CpuBenchmark {
         try (MambaState s = m.newState(B)) {
             float[][] logits = new float[B][c.vocabSize()];
             int[] tok = new int[B];
-            // Warm-up: the JIT compiles the kernels during the first steps.
-            int warm = Math.max(8, o.tokens() / 2);
-            for (int i = 0; i < warm; i++) {
+            // Warm-up: the JIT compiles the kernels during the first steps (until then the Vector
+            // API runs in its slow interpreted form): at least WARMUP_NANOS and 8 steps.
+            long w0 = System.nanoTime();
+            for (int i = 0; i < 8 || System.nanoTime() - w0 < WARMUP_NANOS; i++) {
                 next(tok, rnd, c);
                 m.step(s, tok, logits);
             }
+            CpuShare share = new CpuShare();
             for (int rep = 0; rep < tps.length; rep++) {
                 long t0 = System.nanoTime();
                 for (int i = 0; i < o.tokens(); i++) {
@@ -129,6 +134,7 @@ public final class CpuBenchmark {
                 }
                 tps[rep] = (double) B * o.tokens() / ((System.nanoTime() - t0) / 1e9);
             }
+            r.put("cpu_share", share.of(o.threads()));
             r.put("state_bytes_per_sequence", s.sizeInBytes() / B);
         }
         double median = median(tps);
@@ -154,7 +160,15 @@ public final class CpuBenchmark {
         MambaConfig c = m.config();
         int B = o.batch();
         double[] tps = new double[o.repetitions()];
-        for (int rep = -1; rep < tps.length; rep++) { // rep -1: warm-up
+        long w0 = System.nanoTime();
+        CpuShare share = null;
+        for (int rep = -1; rep < tps.length; rep++) { // rep -1: warm-up, repeated for WARMUP_NANOS
+            if (rep == 0 && System.nanoTime() - w0 < WARMUP_NANOS) {
+                rep = -1;
+            }
+            if (rep == 0 && share == null) {
+                share = new CpuShare();
+            }
             int[][] tokens = randomTokens(rnd, B, o.len(), c.vocabSize());
             try (MambaState s = m.newState(B)) {
                 long t0 = System.nanoTime();
@@ -165,6 +179,7 @@ public final class CpuBenchmark {
                 }
             }
         }
+        r.put("cpu_share", share.of(o.threads()));
         double median = median(tps);
         r.put("tokens_per_s", round(median));
         r.put("tokens_per_s_best", round(Arrays.stream(tps).max().orElse(0)));
@@ -179,7 +194,15 @@ public final class CpuBenchmark {
         MambaWeights grads = MambaWeights.zeros(c);
         AdamW opt = new AdamW(AdamWConfig.paperDefaults(), m.weights());
         double[] tps = new double[o.repetitions()];
-        for (int rep = -1; rep < tps.length; rep++) {
+        long w0 = System.nanoTime();
+        CpuShare share = null;
+        for (int rep = -1; rep < tps.length; rep++) { // rep -1: warm-up, repeated for WARMUP_NANOS
+            if (rep == 0 && System.nanoTime() - w0 < WARMUP_NANOS) {
+                rep = -1;
+            }
+            if (rep == 0 && share == null) {
+                share = new CpuShare();
+            }
             int[][] in = randomTokens(rnd, B, o.len(), c.vocabSize());
             int[][] tgt = new int[B][o.len()];
             for (int b = 0; b < B; b++) {
@@ -199,10 +222,33 @@ public final class CpuBenchmark {
                 tps[rep] = (double) B * o.len() / sec;
             }
         }
+        r.put("cpu_share", share.of(o.threads()));
         double median = median(tps);
         r.put("tokens_per_s", round(median));
         r.put("tokens_per_s_best", round(Arrays.stream(tps).max().orElse(0)));
         r.put("ms_per_step", round(1000.0 * B * o.len() / median));
+    }
+
+    /**
+     * How much of {@code threads} cores this process got while timing: its CPU time over wall time
+     * times threads. Well under 1 means other processes had the cores (the figures then understate
+     * what the machine can do); spinning while waiting counts as CPU time, so this is an upper bound
+     * on useful work.
+     */
+    private static final class CpuShare {
+        private final long cpu0 = processCpuNanos();
+        private final long wall0 = System.nanoTime();
+
+        double of(int threads) {
+            long cpu = processCpuNanos() - cpu0;
+            long wall = System.nanoTime() - wall0;
+            return cpu < 0 ? -1 : round((double) cpu / ((double) wall * threads));
+        }
+
+        private static long processCpuNanos() {
+            return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                    instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : -1;
+        }
     }
 
     private static void next(int[] tok, SplittableRandom rnd, MambaConfig c) {

@@ -63,9 +63,34 @@ class VectorKernelsTest {
                 float[] bias = r.nextBoolean() ? randn(r, N, 1f) : null;
                 boolean acc = r.nextBoolean();
                 float[] c0 = randn(r, M * ldc, 1f), c1 = c0.clone();
-                VectorKernels.gemmNTPacked(a, 0, lda, b, 0, K, c0, 0, ldc, bias, acc, 0, M, 0, N, K, wide);
+                VectorKernels.gemmNTPacked(a, 0, lda, PanelSource.f32(b, 0, K), c0, 0, ldc, bias, acc, 0, M, 0, N, K,
+                        wide, null);
                 ScalarKernels.gemmNT(a, 0, lda, b, 0, K, c1, 0, ldc, bias, acc, 0, M, 0, N, K);
                 assertTrue(relErr(c0, c1) < TOL, ctx("packed gemmNT wide=" + wide + " " + M + "x" + N + "x" + K));
+            }
+        }
+    }
+
+    @Test
+    void panelSourcesOfEveryStorageType() {
+        for (int trial = 0; trial < 15; trial++) {
+            int M = 1 + r.nextInt(30), N = 1 + r.nextInt(300), K = 1 + r.nextInt(trial == 14 ? 700 : 100);
+            float[] w = randn(r, N * K, 0.5f);
+            short[] wb = new short[N * K];
+            Bf16.fromFloats(w, 0, wb, 0, N * K);
+            byte[] q = new byte[N * K];
+            float[] sc = new float[N * Int8Blocks.blocksPerRow(K)];
+            Int8Blocks.quantize(w, N, K, q, sc);
+            PanelSource[] sources = {PanelSource.f32(w, 0, K), PanelSource.bf16(wb, K), PanelSource.int8(q, sc, K)};
+            float[] a = randn(r, M * K, 1f);
+            float[] bias = r.nextBoolean() ? randn(r, N, 1f) : null;
+            boolean acc = r.nextBoolean();
+            for (PanelSource src : sources) {
+                float[] c0 = randn(r, M * N, 1f), c1 = c0.clone();
+                float[] scratch = r.nextBoolean() ? new float[Kernels.PANEL_SCRATCH_FLOATS] : null;
+                VectorKernels.gemmNT(a, 0, K, src, c0, 0, N, bias, acc, 0, M, 0, N, K, scratch);
+                ScalarKernels.gemmNT(a, 0, K, src, c1, 0, N, bias, acc, 0, M, 0, N, K, null);
+                assertTrue(relErr(c0, c1) < TOL, ctx("panel gemmNT " + M + "x" + N + "x" + K));
             }
         }
     }

@@ -34,16 +34,43 @@ class WorkerPoolTest {
     }
 
     @Test
-    void runGivesEachWorkerItsIndex() {
-        try (WorkerPool pool = new WorkerPool(3, "test")) {
-            AtomicIntegerArray seen = new AtomicIntegerArray(3);
-            pool.run((w, n) -> {
-                assertEquals(3, n);
-                seen.incrementAndGet(w);
-            });
-            for (int i = 0; i < 3; i++) {
-                assertEquals(1, seen.get(i));
+    void runExecutesEveryChunkOnceOnTheTeamsThreads() {
+        for (int threads = 1; threads <= 3; threads++) {
+            try (WorkerPool pool = new WorkerPool(threads, "test")) {
+                for (int chunks : new int[] {1, 2, 3, 7, 40}) {
+                    AtomicIntegerArray seen = new AtomicIntegerArray(chunks);
+                    int t = threads;
+                    pool.run((w, c, n) -> {
+                        assertEquals(chunks, n);
+                        assertTrue(w >= 0 && w < t, "worker index " + w);
+                        seen.incrementAndGet(c);
+                    }, chunks);
+                    for (int i = 0; i < chunks; i++) {
+                        assertEquals(1, seen.get(i), "chunk " + i + " of " + chunks + ", " + threads + " threads");
+                    }
+                }
             }
+        }
+    }
+
+    @Test
+    void aPausedWorkerDoesNotHoldTheJobBack() throws Exception {
+        // Chunk 0 blocks until every other chunk has run: that is only possible if the other
+        // threads take over the blocked thread's share instead of waiting for it.
+        try (WorkerPool pool = new WorkerPool(2, "test")) {
+            int chunks = 8;
+            AtomicInteger others = new AtomicInteger();
+            pool.run((w, c, n) -> {
+                if (c == 0) {
+                    long deadline = System.nanoTime() + 30_000_000_000L;
+                    while (others.get() < n - 1 && System.nanoTime() < deadline) {
+                        Thread.onSpinWait();
+                    }
+                } else {
+                    others.incrementAndGet();
+                }
+            }, chunks);
+            assertEquals(chunks - 1, others.get());
         }
     }
 
@@ -51,8 +78,12 @@ class WorkerPoolTest {
     void nestedCallsRunInlineAndFinish() {
         try (WorkerPool pool = new WorkerPool(2, "test")) {
             AtomicInteger count = new AtomicInteger();
-            pool.parallelFor(8, 2, (s, e) -> pool.parallelFor(10, 2, (s2, e2) -> count.addAndGet(e2 - s2)));
-            assertEquals(20, count.get()); // each outer range runs the inner loop of 10 once
+            AtomicInteger outer = new AtomicInteger();
+            pool.parallelFor(8, 2, (s, e) -> {
+                outer.incrementAndGet();
+                pool.parallelFor(10, 2, (s2, e2) -> count.addAndGet(e2 - s2));
+            });
+            assertEquals(10 * outer.get(), count.get()); // each outer range runs the whole inner loop once
         }
     }
 
@@ -83,11 +114,11 @@ class WorkerPoolTest {
     @Test
     void aFailureInAWorkerReachesTheCaller() {
         try (WorkerPool pool = new WorkerPool(2, "test")) {
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run((w, n) -> {
-                if (w == 1) {
-                    throw new IllegalStateException("boom in worker");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run((w, c, n) -> {
+                if (c == 3) {
+                    throw new IllegalStateException("boom in a chunk");
                 }
-            }));
+            }, 8));
             assertTrue(e.getMessage().contains("boom"));
             // and the pool still works afterwards
             AtomicInteger c = new AtomicInteger();
@@ -100,7 +131,7 @@ class WorkerPoolTest {
     void aClosedPoolRefusesWorkAndBadSizesAreRejected() {
         WorkerPool pool = new WorkerPool(2, "test");
         pool.close();
-        assertThrows(IllegalStateException.class, () -> pool.run((w, n) -> { }));
+        assertThrows(IllegalStateException.class, () -> pool.run((w, c, n) -> { }, 2));
         assertThrows(IllegalArgumentException.class, () -> new WorkerPool(0, "x"));
     }
 }

@@ -17,6 +17,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -45,25 +46,29 @@ final class LossPlot {
         chart.getStyler().setYAxisLogarithmic(hi / lo > 20);
         chart.getStyler().setYAxisDecimalPattern("#.###");
         chart.getStyler().setXAxisDecimalPattern("#");
-        chart.getStyler().setXAxisTickMarkSpacingHint(90);
-        chart.getStyler().setMarkerSize(5);
+        chart.getStyler().setMarkerSize(6);
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
 
         if (!history.isEmpty()) {
-            int stride = Math.max(1, history.size() / MAX_POINTS);
+            int n = history.size();
+            int stride = Math.max(1, n / MAX_POINTS);
+            // centred moving average over ~2% of the run: smooth, and without the lag of an EMA
+            int half = Math.max(1, n / 100);
+            double[] prefix = new double[n + 1];
+            for (int i = 0; i < n; i++) {
+                prefix[i + 1] = prefix[i] + history.get(i).loss();
+            }
             List<Double> x = new ArrayList<>();
             List<Double> y = new ArrayList<>();
             List<Double> smooth = new ArrayList<>();
-            double ema = history.get(0).loss();
-            double alpha = Math.min(1.0, 50.0 / Math.max(50, history.size())); // averages ~2% of the run
-            for (int i = 0; i < history.size(); i++) {
-                HistoryPoint h = history.get(i);
-                ema = alpha * h.loss() + (1 - alpha) * ema;
-                if (i % stride == 0 || i == history.size() - 1) {
-                    x.add((double) h.step());
-                    y.add(positive(h.loss()));
-                    smooth.add(positive(ema));
+            for (int i = 0; i < n; i++) {
+                if (i % stride == 0 || i == n - 1) {
+                    int from = Math.max(0, i - half);
+                    int to = Math.min(n, i + half + 1);
+                    x.add((double) history.get(i).step());
+                    y.add(positive(history.get(i).loss()));
+                    smooth.add(positive((prefix[to] - prefix[from]) / (to - from)));
                 }
             }
             XYSeries raw = chart.addSeries("train loss", x, y);
@@ -71,6 +76,12 @@ final class LossPlot {
             raw.setLineColor(new Color(120, 160, 220));
             raw.setLineStyle(new BasicStroke(0.8f));
             XYSeries avg = chart.addSeries("train loss (moving average)", x, smooth);
+            // XChart puts the ticks of equally spaced x values (1, 2, 3, ...) at data points (odd
+            // numbers such as 34, 68, ...); one invisible point at x = 0.5 makes it choose round ones.
+            XYSeries anchor = chart.addSeries(" ", new double[] {0.5}, new double[] {y.get(0)});
+            anchor.setMarker(SeriesMarkers.NONE);
+            anchor.setLineColor(new Color(0, 0, 0, 0));
+            anchor.setShowInLegend(false);
             avg.setMarker(SeriesMarkers.NONE);
             avg.setLineColor(new Color(20, 60, 160));
             avg.setLineStyle(new BasicStroke(2f));
@@ -87,6 +98,7 @@ final class LossPlot {
         if (!vx.isEmpty()) {
             XYSeries val = chart.addSeries("validation loss", vx, vy);
             val.setMarker(SeriesMarkers.CIRCLE);
+            val.setLineStyle(SeriesLines.NONE);
             val.setLineColor(new Color(200, 80, 20));
             val.setMarkerColor(new Color(200, 80, 20));
         }
@@ -115,7 +127,6 @@ final class LossPlot {
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         chart.getStyler().setXAxisDecimalPattern("#");
-        chart.getStyler().setXAxisTickMarkSpacingHint(90);
         chart.getStyler().setYAxisMin(0.0);
         chart.getStyler().setYAxisMax(1.0);
         for (Map.Entry<String, List<double[]>> e : acc.entrySet()) {

@@ -8,10 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.jmamba.MambaConfig;
 import org.jmamba.MambaWeights;
@@ -165,7 +167,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (stored == null) {
             throw new CliException("checkpoint " + resume + " does not record its training options (not made by jmamba train)");
         }
-        List<String> original = Json.MAPPER.readValue(stored, new TypeReference<List<String>>() { });
+        List<String> current = currentArgs(false);
+        List<String> original = withoutOptions(Json.MAPPER.readValue(stored, new TypeReference<List<String>>() { }),
+                current);
         List<String> args = new ArrayList<>(original);
         args.addAll(currentArgs(true));
         TrainCommand m = new TrainCommand();
@@ -175,8 +179,40 @@ public final class TrainCommand implements Callable<Integer> {
         m.spec = spec;
         m.merged = true;
         m.storedArgs = new ArrayList<>(original);
-        m.storedArgs.addAll(currentArgs(false));
+        m.storedArgs.addAll(current);
         return m;
+    }
+
+    /**
+     * {@code stored} without the options that {@code given} sets again, so that a value given now
+     * replaces the stored one (list options such as --eval-lengths would otherwise add up).
+     */
+    private List<String> withoutOptions(List<String> stored, List<String> given) {
+        Set<String> names = new HashSet<>();
+        for (String a : given) {
+            if (a.startsWith("--")) {
+                names.add(a);
+            }
+        }
+        List<String> kept = new ArrayList<>();
+        for (int i = 0; i < stored.size(); i++) {
+            String name = stored.get(i);
+            OptionSpec o = spec.findOption(name);
+            if (o == null) {
+                throw new CliException("checkpoint " + resume + " records an option this version does not know: " + name);
+            }
+            boolean flag = o.arity().max() == 0;
+            if (!names.contains(name)) {
+                kept.add(name);
+                if (!flag) {
+                    kept.add(stored.get(i + 1));
+                }
+            }
+            if (!flag) {
+                i++;
+            }
+        }
+        return kept;
     }
 
     /** The options given on this command line, as arguments (optionally with --resume). */

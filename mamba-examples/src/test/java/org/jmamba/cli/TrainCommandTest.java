@@ -49,10 +49,13 @@ class TrainCommandTest {
         assertTrue(Files.isRegularFile(out.resolve("checkpoints/step-00000006/trainer_state.json")));
         assertEquals(6, stepLines(out.resolve("metrics.jsonl")));
 
-        // resume from the folder with a longer run: only --steps is given again
-        Run resumed = run("train", "--resume", out.toString(), "--steps", "9", "--no-progress");
+        // resume from the folder with a longer run: the stored options are reused, those given
+        // again replace them (a list option too)
+        Run resumed = run("train", "--resume", out.toString(), "--steps", "9", "--eval-lengths", "16");
         assertEquals(0, resumed.code(), resumed.err());
         assertTrue(resumed.err().contains("resumed from"), resumed.err());
+        JsonNode finalEval = Json.MAPPER.readTree(resumed.out()).get("final_eval");
+        assertTrue(finalEval.has("acc@16") && !finalEval.has("acc@24"), finalEval.toString());
         assertEquals(9, TrainingCheckpoint.readState(out).step());
         assertEquals(9, stepLines(out.resolve("metrics.jsonl")));
         assertEquals(16, Checkpoints.load(out).config().dModel());

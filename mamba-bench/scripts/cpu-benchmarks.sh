@@ -3,6 +3,7 @@
 #   cli.jsonl   one `jmamba bench --json` object per line (decode, prefill, train; every dtype/thread count)
 #   scan.json   JMH ScanBench (recurrent scan time per token for L = 1K .. 1M)
 #   gc.txt      JMH DecodeBench with the GC profiler (bytes allocated per decode step)
+#   accuracy.txt  org.jmamba.perf.WeightTypeAccuracy: bf16/int8 against f32 on a random 130m model
 # then draws the plots (PNG) into docs/ with org.jmamba.bench.BenchPlots.
 #
 # Usage: mamba-bench/scripts/cpu-benchmarks.sh OUT_DIR [JAVA]
@@ -23,7 +24,7 @@ lscpu >"$out/lscpu.txt"
 : >"$out/cli.jsonl"
 for threads in 2 1; do
   for dtype in f32 bf16 int8; do
-    run --shape 130m --mode decode --dtype "$dtype" --threads "$threads" --batch 1 --tokens 64 --repeat 3
+    run --shape 130m --mode decode --dtype "$dtype" --threads "$threads" --batch 1 --tokens 32 --repeat 5
   done
 done
 for dtype in f32 bf16 int8; do
@@ -40,6 +41,7 @@ done
 run --shape small --mode train --threads 2 --batch 8 --len 256 --repeat 3
 run --shape small --mode train --threads 1 --batch 8 --len 256 --repeat 3
 
+"$java" --add-modules=jdk.incubator.vector -Xmx8g -cp "$cli" org.jmamba.perf.WeightTypeAccuracy >"$out/accuracy.txt" 2>&1
 "$java" --add-modules=jdk.incubator.vector -jar "$bench" ScanBench -rf json -rff "$out/scan.json" >"$out/scan.txt" 2>&1
 "$java" --add-modules=jdk.incubator.vector -jar "$bench" DecodeBench -p batch=1 -wi 2 -i 3 -prof gc >"$out/gc.txt" 2>&1
 "$java" --add-modules=jdk.incubator.vector -jar "$bench" DecodeBench -p shape=tiny -p batch=1,8 -wi 3 -i 3 -prof gc >"$out/gc-tiny.txt" 2>&1

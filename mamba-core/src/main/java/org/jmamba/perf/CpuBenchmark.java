@@ -114,8 +114,14 @@ public final class CpuBenchmark {
     private static void decode(CpuMamba m, Options o, SplittableRandom rnd, Map<String, Object> r) {
         MambaConfig c = m.config();
         int B = o.batch();
+        long bytes = m.inferenceWeights().decodeBytesPerToken();
         double[] tps = new double[o.repetitions()];
-        try (MambaState s = m.newState(B)) {
+        double[] bw = new double[o.repetitions()];
+        double[] fraction = new double[o.repetitions()];
+        // The probe runs right before each timed segment, so every decode figure has a bandwidth
+        // measured within the same second: on a shared machine bandwidth drifts minute to minute.
+        try (MambaState s = m.newState(B);
+             BandwidthProbe probe = o.probeBytes() > 0 ? new BandwidthProbe(o.probeBytes(), o.threads()) : null) {
             float[][] logits = new float[B][c.vocabSize()];
             int[] tok = new int[B];
             // Warm-up: the JIT compiles the kernels during the first steps (until then the Vector
@@ -127,12 +133,17 @@ public final class CpuBenchmark {
             }
             CpuShare share = new CpuShare();
             for (int rep = 0; rep < tps.length; rep++) {
+                if (probe != null) {
+                    bw[rep] = probe.measure(2);
+                }
                 long t0 = System.nanoTime();
                 for (int i = 0; i < o.tokens(); i++) {
                     next(tok, rnd, c);
                     m.step(s, tok, logits);
                 }
                 tps[rep] = (double) B * o.tokens() / ((System.nanoTime() - t0) / 1e9);
+                // A step reads every weight once for the whole batch: the floor is in steps per second.
+                fraction[rep] = probe != null ? tps[rep] / (bw[rep] / bytes * B) : 0;
             }
             r.put("cpu_share", share.of(o.threads()));
             r.put("state_bytes_per_sequence", s.sizeInBytes() / B);
@@ -141,18 +152,14 @@ public final class CpuBenchmark {
         r.put("tokens_per_s", round(median));
         r.put("tokens_per_s_best", round(Arrays.stream(tps).max().orElse(0)));
         r.put("ms_per_step", round(1000.0 * B / median));
-        long bytes = m.inferenceWeights().decodeBytesPerToken();
         r.put("weight_bytes_per_step", bytes);
         if (o.probeBytes() > 0) {
-            double bw;
-            try (BandwidthProbe probe = new BandwidthProbe(o.probeBytes(), o.threads())) {
-                bw = probe.measure(5);
-            }
-            r.put("bandwidth_gb_s", round(bw / 1e9));
-            // A step reads every weight once for the whole batch: the floor is in steps per second.
-            double floorTokens = bw / bytes * B;
-            r.put("floor_tokens_per_s", round(floorTokens));
-            r.put("fraction_of_floor", round(median / floorTokens));
+            double medianBw = median(bw);
+            r.put("bandwidth_gb_s", round(medianBw / 1e9));
+            r.put("floor_tokens_per_s", round(medianBw / bytes * B));
+            // the median of the per-segment fractions: each pairs a decode segment with the probe
+            // run just before it
+            r.put("fraction_of_floor", round(median(fraction)));
         }
     }
 

@@ -50,7 +50,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Decode steps per repetition. Default: ${DEFAULT-VALUE}.")
     int tokens;
 
-    @Option(names = "--repeat", defaultValue = "3", paramLabel = "R",
+    @Option(names = "--repeat", defaultValue = "5", paramLabel = "R",
             description = "Timed repetitions after a warm-up; the median is reported. Default: ${DEFAULT-VALUE}.")
     int repeat;
 

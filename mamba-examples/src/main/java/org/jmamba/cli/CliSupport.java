@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import org.jmamba.SequenceModel;
 import org.jmamba.cpu.CpuMamba;
 import org.jmamba.cpu.CpuOptions;
+import org.jmamba.kernels.WeightType;
 import org.jmamba.io.Checkpoint;
 import org.jmamba.io.Checkpoints;
 import org.jmamba.tokenizer.BpeTokenizer;
@@ -52,8 +53,24 @@ public final class CliSupport {
      * @param threads worker threads, or 0 for one per processor
      */
     public static LoadedModel loadModel(Path dir, int threads) {
+        return loadModel(dir, threads, "f32");
+    }
+
+    /**
+     * Loads the checkpoint in {@code dir} onto the CPU model, its weights kept as {@code dtype}
+     * (f32, bf16 or int8: see docs/benchmarks.md for what each costs in accuracy).
+     *
+     * @param threads worker threads, or 0 for one per processor
+     */
+    public static LoadedModel loadModel(Path dir, int threads, String dtype) {
         requireModelDir(dir);
-        CpuOptions options = threads > 0 ? new CpuOptions(threads) : CpuOptions.defaults();
+        WeightType type;
+        try {
+            type = WeightType.parse(dtype);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--dtype: " + e.getMessage());
+        }
+        CpuOptions options = (threads > 0 ? new CpuOptions(threads) : CpuOptions.defaults()).withWeightType(type);
         Checkpoint ckpt = Checkpoints.load(dir);
         return new LoadedModel(ckpt, CpuMamba.create(ckpt.weights(), options));
     }

@@ -94,6 +94,10 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print {\"tokens\":[prompt and continuation]} (plus \"text\" for a text prompt) when done.")
     boolean json;
 
+    @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "f32",
+            description = "Weight storage: f32, bf16 or int8 (blocks of 32). Default: ${DEFAULT-VALUE}.")
+    String dtype;
+
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads (0: one per core).")
     int threads;
 
@@ -116,7 +120,7 @@ public final class GenerateCommand implements Callable<Integer> {
             throw new CliException("the prompt is empty: give at least one token");
         }
 
-        try (CliSupport.LoadedModel lm = CliSupport.loadModel(model, threads)) {
+        try (CliSupport.LoadedModel lm = CliSupport.loadModel(model, threads, dtype)) {
             int vocab = lm.model().config().vocabSize();
             CliSupport.checkIds(ids, vocab, textPrompt ? "the prompt" : "--tokens", "model's");
             for (int id : stopTokens) {

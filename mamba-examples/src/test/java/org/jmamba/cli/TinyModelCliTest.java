@@ -69,6 +69,25 @@ class TinyModelCliTest {
     }
 
     @Test
+    void dtypeChangesTheLossOnlyByTheRoundingOfTheWeights() throws Exception {
+        String tokens = "47,296,219,86,52,444,504,167,25,248,3,9,77";
+        double f32 = json(CliHarness.run("score", "--model", model.toString(), "--tokens", tokens).out()).get("loss").asDouble();
+        for (String dtype : List.of("bf16", "int8")) {
+            CliHarness.Run r = CliHarness.run("score", "--model", model.toString(), "--tokens", tokens, "--dtype", dtype);
+            assertEquals(0, r.code(), r.err());
+            double loss = json(r.out()).get("loss").asDouble();
+            // rounded weights: a different loss, but close (bf16 ~4e-3, int8 ~1e-2 logit error on this model)
+            assertTrue(loss != f32 && Math.abs(loss - f32) < 0.05 * f32, dtype + ": " + loss + " vs f32 " + f32);
+        }
+        CliHarness.Run gen = CliHarness.run("generate", "--model", model.toString(), "--tokens", "47,296,219",
+                "--max-new-tokens", "4", "--dtype", "int8", "--json");
+        assertEquals(0, gen.code(), gen.err());
+        String err = assertOneLineError(1, CliHarness.run("score", "--model", model.toString(), "--tokens", tokens,
+                "--dtype", "fp8"));
+        assertTrue(err.contains("--dtype") && err.contains("fp8"), err);
+    }
+
+    @Test
     void scoreTokensMatchesGoldenLogProbs() throws Exception {
         long[] input;
         float[] expected;

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.jmamba.FloatTensor;
@@ -228,6 +229,10 @@ public final class Checkpoints {
      * (F32, BF16 or F16 rounded to nearest even, or F64).
      */
     public static void save(Path dir, MambaWeights weights, TokenIds ids, DType dtype) {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(ids, "ids (use TokenIds.NONE for a model without special tokens)");
+        Objects.requireNonNull(dtype, "dtype");
         if (!dtype.isFloatingPoint()) {
             throw new IllegalArgumentException("weights must be stored as a floating-point dtype, not " + dtype);
         }

@@ -116,6 +116,14 @@ class CheckpointsTest {
     }
 
     @Test
+    void saveRejectsMissingTokenIdsBeforeWritingAnything() {
+        MambaWeights w = randomWeights(MambaConfig.of(8, 1, 11, 4, 4));
+        NullPointerException e = assertThrows(NullPointerException.class, () -> Checkpoints.save(dir, w, null));
+        assertTrue(e.getMessage().contains("TokenIds.NONE"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("model.safetensors")), "nothing may be written");
+    }
+
+    @Test
     void saveAsBf16RoundsToNearestEven() {
         MambaWeights w = randomWeights(MambaConfig.of(8, 1, 11, 4, 4));
         Checkpoints.save(dir, w, TokenIds.NONE, DType.BF16);

@@ -167,6 +167,46 @@ class VectorKernelsTest {
     }
 
     @Test
+    void fewRowProductsGiveEachRowTheBitsItGetsAlone() {
+        // Decode at batch B runs rows of the input two at a time (one load of W for both); every
+        // output must still be summed exactly as for one row, so a batch never changes a sequence.
+        for (int trial = 0; trial < 20; trial++) {
+            int M = 2 + r.nextInt(Kernels.FEW_ROWS - 1), N = 1 + r.nextInt(37);
+            int K = trial % 3 == 0 ? 32 * (1 + r.nextInt(6)) : 1 + r.nextInt(200);
+            float[] w = randn(r, N * K, 0.5f);
+            short[] wb = new short[N * K];
+            Bf16.fromFloats(w, 0, wb, 0, N * K);
+            byte[] q = new byte[N * K];
+            float[] sc = new float[N * Int8Blocks.blocksPerRow(K)];
+            Int8Blocks.quantize(w, N, K, q, sc);
+            float[] a = randn(r, M * K + 3, 1f);
+            float[] bias = r.nextBoolean() ? randn(r, N, 1f) : null;
+            boolean acc = r.nextBoolean();
+            float[] init = randn(r, M * N, 1f);
+            for (String kind : new String[] {"f32", "bf16", "int8"}) {
+                float[] batch = init.clone(), alone = init.clone();
+                product(kind, a, w, wb, q, sc, batch, bias, acc, 0, M, N, K);
+                for (int m = 0; m < M; m++) {
+                    product(kind, a, w, wb, q, sc, alone, bias, acc, m, m + 1, N, K);
+                }
+                for (int i = 0; i < M * N; i++) {
+                    assertEquals(Float.floatToRawIntBits(alone[i]), Float.floatToRawIntBits(batch[i]),
+                            ctx(kind + " " + M + "x" + N + "x" + K + " output " + i));
+                }
+            }
+        }
+    }
+
+    private static void product(String kind, float[] a, float[] w, short[] wb, byte[] q, float[] sc, float[] c,
+                                float[] bias, boolean acc, int m0, int m1, int N, int K) {
+        switch (kind) {
+            case "f32" -> VectorKernels.gemmNT(a, 3, K, w, 0, K, c, 0, N, bias, acc, m0, m1, 0, N, K);
+            case "bf16" -> VectorKernels.bf16NT(a, 3, K, wb, K, c, 0, N, bias, acc, m0, m1, 0, N, K);
+            default -> VectorKernels.int8NT(a, 3, K, q, sc, c, 0, N, bias, acc, m0, m1, 0, N, K);
+        }
+    }
+
+    @Test
     void rowOps() {
         for (int n : KernelTestSupport.sizes(r, lanes)) {
             float[] x = randn(r, n + 2, 3f), w = randn(r, n, 1f);

@@ -20,8 +20,9 @@ public final class ProgressBar implements AutoCloseable {
     private final String unit;
     private final long start = System.nanoTime();
     private long done;
-    private long lastDraw = Long.MIN_VALUE;
+    private long lastDraw;
     private boolean drawn;
+    private int drawnWidth;
     private String status = "";
 
     /**
@@ -49,7 +50,9 @@ public final class ProgressBar implements AutoCloseable {
     public void step(long n) {
         done = Math.min(total, done + n);
         long now = System.nanoTime();
-        if (now - lastDraw >= REDRAW_NANOS || done == total) {
+        // the first step draws at once (a start value of Long.MIN_VALUE would overflow the
+        // difference below and keep the bar hidden until the end)
+        if (!drawn || now - lastDraw >= REDRAW_NANOS || done == total) {
             lastDraw = now;
             draw(now);
         }
@@ -62,11 +65,31 @@ public final class ProgressBar implements AutoCloseable {
         double rate = seconds > 0 ? done / seconds : 0;
         String eta = rate > 0 && done < total ? formatDuration((total - done) / rate) : "-";
         String bar = "#".repeat(filled) + ".".repeat(WIDTH - filled);
-        err.print(String.format(Locale.ROOT, "\r%s [%s] %3d%% %d/%d %s %.0f %s/s ETA %s%s   ",
-                label, bar, (int) (fraction * 100), done, total, unit, rate, shortUnit(), eta,
-                status.isEmpty() ? "" : " " + status));
+        String line = String.format(Locale.ROOT, "%s [%s] %3d%% %d/%d %s %s %s/s ETA %s%s",
+                label, bar, (int) (fraction * 100), done, total, unit,
+                String.format(Locale.ROOT, rate >= 10 ? "%.0f" : "%.2f", rate), shortUnit(), eta,
+                status.isEmpty() ? "" : " " + status);
+        // pad over what a longer previous line left behind
+        err.print("\r" + line + " ".repeat(Math.max(0, drawnWidth - line.length())));
         err.flush();
         drawn = true;
+        drawnWidth = Math.max(drawnWidth, line.length());
+    }
+
+    /**
+     * Prints a whole line of its own (a log or evaluation line) where the bar is, then draws the
+     * bar again below it: other output must go through here while the bar is shown, or it would
+     * land in the middle of the bar's line.
+     */
+    public void println(String text) {
+        if (drawn) {
+            err.print("\r" + text + " ".repeat(Math.max(0, drawnWidth - text.length())));
+            err.println();
+            draw(System.nanoTime());
+        } else {
+            err.println(text);
+        }
+        err.flush();
     }
 
     private String shortUnit() {

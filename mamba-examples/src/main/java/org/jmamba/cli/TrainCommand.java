@@ -300,7 +300,8 @@ public final class TrainCommand implements Callable<Integer> {
         runInfo.put("kind", kind);
         Path checkpoints = out.resolve(CHECKPOINTS);
         String title = "jmamba train: " + kind + ", d_model " + dModel + ", " + nLayer + " layers";
-        ProgressListener progress = new ProgressListener(err, title, checkpoints.getParent(), noProgress);
+        ProgressListener progress = new ProgressListener(err, title, checkpoints.getParent(), noProgress, logEvery);
+        quietTrainerLog();
 
         try (CpuMamba model = CpuMamba.create(weights, threads > 0 ? new CpuOptions(threads) : CpuOptions.defaults())) {
             Trainer.Builder b = Trainer.builder(model, source, tc).evaluation(evaluation).listener(progress)
@@ -330,6 +331,10 @@ public final class TrainCommand implements Callable<Integer> {
                 progress.close();
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
+            if (trainer.step() < steps) {
+                err.println(String.format(Locale.ROOT, "stopped at update %d: every evaluated length reached accuracy %s",
+                        trainer.step(), stopAccuracy));
+            }
 
             Checkpoints.save(out, model.weights(), ids);
             if (tokenizerJson != null) {
@@ -393,6 +398,19 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * The trainer logs its progress through SLF4J at INFO, which slf4j-simple prints to stderr:
+     * lines that would land in the middle of the progress bar and repeat what the command prints
+     * itself (evaluations, --log-every lines, checkpoints). The command keeps the trainer's log to
+     * warnings unless the user chose a level with -Dorg.slf4j.simpleLogger.log.org.jmamba.train=...
+     */
+    private static void quietTrainerLog() {
+        String key = "org.slf4j.simpleLogger.log." + Trainer.class.getPackageName();
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, "warn");
+        }
+    }
+
     /** The loss plot(s) and the metrics file, from the full history (resumed runs included). */
     static void writeOutputs(Path out, String title, TrainingState state) throws IOException {
         LossPlot.write(out.resolve(LOSS_PLOT), title, state.history(), state.evals());
@@ -441,24 +459,28 @@ public final class TrainCommand implements Callable<Integer> {
         return sum / (h.size() - from);
     }
 
-    /** The progress bar, evaluation lines and plots at each checkpoint. */
+    /** The progress bar, log and evaluation lines, and the plots at each checkpoint. */
     private static final class ProgressListener implements TrainingListener {
         private final PrintWriter err;
         private final String title;
         private final Path out;
         private final boolean quiet;
+        private final long logEvery;
         private ProgressBar bar;
+        private long totalSteps;
         private double ema = Double.NaN;
         private double tokensPerSecond = Double.NaN;
 
-        ProgressListener(PrintWriter err, String title, Path out, boolean quiet) {
+        ProgressListener(PrintWriter err, String title, Path out, boolean quiet, long logEvery) {
             this.err = err;
             this.title = title;
             this.out = out;
             this.quiet = quiet;
+            this.logEvery = logEvery;
         }
 
         void start(long from, long to) {
+            totalSteps = to;
             if (!quiet && to > from) {
                 bar = new ProgressBar(err, from > 0 ? "train (from " + from + ")" : "train", to - from, "steps");
             }
@@ -473,22 +495,38 @@ public final class TrainCommand implements Callable<Integer> {
                 bar.status(String.format(Locale.ROOT, "loss %.4f %,.0f tok/s", ema, tokensPerSecond));
                 bar.step(1);
             }
+            if (logEvery > 0 && m.step() % logEvery == 0) {
+                line(String.format(Locale.ROOT, "step %d/%d loss %.4f lr %.3g grad-norm %.3f %.0f tok/s %.0fs",
+                        m.step(), totalSteps, m.loss(), m.lr(), m.gradNorm(), m.tokensPerSecond(), m.elapsedSeconds()));
+            }
         }
 
         @Override
         public void onEval(long step, Map<String, Double> metrics) {
-            StringBuilder sb = new StringBuilder(bar != null ? "\r" : "").append("eval at update ").append(step).append(':');
+            StringBuilder sb = new StringBuilder("eval at update ").append(step).append(':');
             metrics.forEach((k, v) -> sb.append(' ').append(k).append(' ').append(String.format(Locale.ROOT, "%.4f", v)));
-            err.println(sb.append("   "));
-            err.flush();
+            line(sb.toString());
         }
 
         @Override
         public void onCheckpoint(long step, Path dir, TrainingState state) {
             try {
                 writeOutputs(out, title, state);
+                if (bar == null) {
+                    line("checkpoint " + dir);
+                }
             } catch (IOException e) {
-                err.println("\rcould not write the plots for update " + step + ": " + e.getMessage());
+                line("could not write the plots for update " + step + ": " + e.getMessage());
+            }
+        }
+
+        /** A line of its own, above the progress bar when there is one. */
+        private void line(String text) {
+            if (bar != null) {
+                bar.println(text);
+            } else {
+                err.println(text);
+                err.flush();
             }
         }
 

@@ -75,6 +75,24 @@ class TrainCommandTest {
     }
 
     @Test
+    void progressBarLogAndEvaluationLinesDoNotOverlap(@TempDir Path dir) {
+        Run r = run("train", "--task", "induction", "--d-model", "16", "--n-layer", "1", "--d-state", "4",
+                "--seq-len", "24", "--batch", "2", "--steps", "4", "--eval-every", "2", "--eval-samples", "4",
+                "--log-every", "2", "--threads", "1", "--out", dir.resolve("run").toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> shown = ProgressBarTest.render(r.err());
+        // the terminal shows whole lines: evaluations, log lines, and the bar last
+        assertTrue(shown.stream().anyMatch(l -> l.startsWith("eval at update 0: acc@24 ")), shown.toString());
+        assertTrue(shown.stream().anyMatch(l -> l.startsWith("step 2/4 loss ")), shown.toString());
+        assertTrue(shown.stream().anyMatch(l -> l.startsWith("eval at update 4: acc@24 ")), shown.toString());
+        String last = shown.get(shown.size() - 1);
+        assertTrue(last.startsWith("train [") && last.contains("100% 4/4 steps") && last.contains(" tok/s"), last);
+        for (String l : shown) {
+            assertTrue(l.startsWith("train [") == l.contains("ETA"), "a line mixes the bar with other output: " + l);
+        }
+    }
+
+    @Test
     void trainsOnBytesAndShipsAByteTokenizer(@TempDir Path dir) throws Exception {
         Path text = dir.resolve("text.txt");
         StringBuilder sb = new StringBuilder();

@@ -166,30 +166,14 @@ public final class CpuBenchmark {
     private static void prefill(CpuMamba m, Options o, SplittableRandom rnd, Map<String, Object> r) {
         MambaConfig c = m.config();
         int B = o.batch();
-        double[] tps = new double[o.repetitions()];
-        long w0 = System.nanoTime();
-        CpuShare share = null;
-        for (int rep = -1; rep < tps.length; rep++) { // rep -1: warm-up, repeated for WARMUP_NANOS
-            if (rep == 0 && System.nanoTime() - w0 < WARMUP_NANOS) {
-                rep = -1;
-            }
-            if (rep == 0 && share == null) {
-                share = new CpuShare();
-            }
+        double median = timeRepetitions(o, r, () -> {
             int[][] tokens = randomTokens(rnd, B, o.len(), c.vocabSize());
             try (MambaState s = m.newState(B)) {
                 long t0 = System.nanoTime();
                 m.prefill(s, tokens);
-                double sec = (System.nanoTime() - t0) / 1e9;
-                if (rep >= 0) {
-                    tps[rep] = (double) B * o.len() / sec;
-                }
+                return (System.nanoTime() - t0) / 1e9;
             }
-        }
-        r.put("cpu_share", share.of(o.threads()));
-        double median = median(tps);
-        r.put("tokens_per_s", round(median));
-        r.put("tokens_per_s_best", round(Arrays.stream(tps).max().orElse(0)));
+        });
         r.put("ms_per_prompt", round(1000.0 * B * o.len() / median));
         double flops = 2.0 * c.parameterCount() - 2.0 * c.vocabSize() * c.dModel(); // per token, head excluded
         r.put("gflops_matmul", round(flops * median / 1e9));
@@ -200,16 +184,7 @@ public final class CpuBenchmark {
         int B = o.batch();
         MambaWeights grads = MambaWeights.zeros(c);
         AdamW opt = new AdamW(AdamWConfig.paperDefaults(), m.weights());
-        double[] tps = new double[o.repetitions()];
-        long w0 = System.nanoTime();
-        CpuShare share = null;
-        for (int rep = -1; rep < tps.length; rep++) { // rep -1: warm-up, repeated for WARMUP_NANOS
-            if (rep == 0 && System.nanoTime() - w0 < WARMUP_NANOS) {
-                rep = -1;
-            }
-            if (rep == 0 && share == null) {
-                share = new CpuShare();
-            }
+        double median = timeRepetitions(o, r, () -> {
             int[][] in = randomTokens(rnd, B, o.len(), c.vocabSize());
             int[][] tgt = new int[B][o.len()];
             for (int b = 0; b < B; b++) {
@@ -225,15 +200,38 @@ public final class CpuBenchmark {
             if (!Double.isFinite(loss)) {
                 throw new IllegalStateException("training step produced loss " + loss);
             }
-            if (rep >= 0) {
-                tps[rep] = (double) B * o.len() / sec;
-            }
+            return sec;
+        });
+        r.put("ms_per_step", round(1000.0 * B * o.len() / median));
+    }
+
+    /** One repetition of a prefill or training benchmark: prepares its input, returns the seconds it timed. */
+    @FunctionalInterface
+    private interface Repetition {
+        double seconds();
+    }
+
+    /**
+     * Runs {@code rep} untimed for at least {@link #WARMUP_NANOS}, then {@code o.repetitions()} times
+     * timed; records {@code cpu_share}, {@code tokens_per_s} (the median) and
+     * {@code tokens_per_s_best} in {@code r} (each repetition processes batch × len tokens) and
+     * returns the median tokens/s.
+     */
+    private static double timeRepetitions(Options o, Map<String, Object> r, Repetition rep) {
+        long w0 = System.nanoTime();
+        do {
+            rep.seconds();
+        } while (System.nanoTime() - w0 < WARMUP_NANOS);
+        CpuShare share = new CpuShare();
+        double[] tps = new double[o.repetitions()];
+        for (int i = 0; i < tps.length; i++) {
+            tps[i] = (double) o.batch() * o.len() / rep.seconds();
         }
         r.put("cpu_share", share.of(o.threads()));
         double median = median(tps);
         r.put("tokens_per_s", round(median));
         r.put("tokens_per_s_best", round(Arrays.stream(tps).max().orElse(0)));
-        r.put("ms_per_step", round(1000.0 * B * o.len() / median));
+        return median;
     }
 
     /**

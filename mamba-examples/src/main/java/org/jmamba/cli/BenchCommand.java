@@ -74,17 +74,12 @@ public final class BenchCommand implements Callable<Integer> {
             throw new CliException("--shape: unknown shape '" + shape + "'; expected one of " + BenchShapes.names());
         }
         CpuBenchmark.Mode m;
-        WeightType w;
         try {
             m = CpuBenchmark.Mode.parse(mode);
         } catch (IllegalArgumentException e) {
             throw new CliException("--mode: " + e.getMessage());
         }
-        try {
-            w = WeightType.parse(dtype);
-        } catch (IllegalArgumentException e) {
-            throw new CliException("--dtype: " + e.getMessage());
-        }
+        WeightType w = CliSupport.weightType(dtype);
         CpuBenchmark.Options o;
         try {
             o = new CpuBenchmark.Options(shape, m, w, t, batch, len, tokens, repeat,

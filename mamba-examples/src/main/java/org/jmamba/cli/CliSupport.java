@@ -11,9 +11,9 @@ import java.nio.file.Path;
 import org.jmamba.SequenceModel;
 import org.jmamba.cpu.CpuMamba;
 import org.jmamba.cpu.CpuOptions;
-import org.jmamba.kernels.WeightType;
 import org.jmamba.io.Checkpoint;
 import org.jmamba.io.Checkpoints;
+import org.jmamba.kernels.WeightType;
 import org.jmamba.tokenizer.BpeTokenizer;
 import org.jmamba.tokenizer.Tokenizer;
 
@@ -64,15 +64,18 @@ public final class CliSupport {
      */
     public static LoadedModel loadModel(Path dir, int threads, String dtype) {
         requireModelDir(dir);
-        WeightType type;
+        CpuOptions options = (threads > 0 ? new CpuOptions(threads) : CpuOptions.defaults()).withWeightType(weightType(dtype));
+        Checkpoint ckpt = Checkpoints.load(dir);
+        return new LoadedModel(ckpt, CpuMamba.create(ckpt.weights(), options));
+    }
+
+    /** The weight type a {@code --dtype} value names (f32, bf16, int8), or a message naming the option. */
+    public static WeightType weightType(String dtype) {
         try {
-            type = WeightType.parse(dtype);
+            return WeightType.parse(dtype);
         } catch (IllegalArgumentException e) {
             throw new CliException("--dtype: " + e.getMessage());
         }
-        CpuOptions options = (threads > 0 ? new CpuOptions(threads) : CpuOptions.defaults()).withWeightType(type);
-        Checkpoint ckpt = Checkpoints.load(dir);
-        return new LoadedModel(ckpt, CpuMamba.create(ckpt.weights(), options));
     }
 
     /**

@@ -18,6 +18,7 @@ import org.jmamba.tokenizer.Tokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -94,12 +95,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print {\"tokens\":[prompt and continuation]} (plus \"text\" for a text prompt) when done.")
     boolean json;
 
-    @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "f32",
-            description = "Weight storage: f32, bf16 or int8 (blocks of 32). Default: ${DEFAULT-VALUE}.")
-    String dtype;
-
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads (0: one per core).")
-    int threads;
+    @Mixin
+    CpuModelOptions cpu;
 
     @Override
     public Integer call() throws Exception {
@@ -120,7 +117,7 @@ public final class GenerateCommand implements Callable<Integer> {
             throw new CliException("the prompt is empty: give at least one token");
         }
 
-        try (CliSupport.LoadedModel lm = CliSupport.loadModel(model, threads, dtype)) {
+        try (CliSupport.LoadedModel lm = cpu.load(model)) {
             int vocab = lm.model().config().vocabSize();
             CliSupport.checkIds(ids, vocab, textPrompt ? "the prompt" : "--tokens", "model's");
             for (int id : stopTokens) {

@@ -12,6 +12,7 @@ import org.jmamba.tokenizer.Tokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -49,12 +50,8 @@ public final class ScoreCommand implements Callable<Integer> {
             description = "Tokens per model call (memory ~ N x vocabulary floats). Default: ${DEFAULT-VALUE}.")
     int chunk;
 
-    @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "f32",
-            description = "Weight storage: f32, bf16 or int8 (blocks of 32). Default: ${DEFAULT-VALUE}.")
-    String dtype;
-
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads (0: one per core).")
-    int threads;
+    @Mixin
+    CpuModelOptions cpu;
 
     @Option(names = "--json", description = "For --text-file: print one JSON object instead of text.")
     boolean json;
@@ -74,7 +71,7 @@ public final class ScoreCommand implements Callable<Integer> {
             if (ids.length < 2) {
                 throw new CliException("--tokens: give at least 2 tokens (the first one is context only)");
             }
-            try (CliSupport.LoadedModel lm = CliSupport.loadModel(model, threads, dtype)) {
+            try (CliSupport.LoadedModel lm = cpu.load(model)) {
                 CliSupport.checkIds(ids, lm.model().config().vocabSize(), "--tokens", "model's");
                 TokenScorer.Score s = new TokenScorer(lm.model(), chunk).score(ids, true, null);
                 Map<String, Object> doc = new LinkedHashMap<>();
@@ -94,7 +91,7 @@ public final class ScoreCommand implements Callable<Integer> {
             throw new CliException(input.textFile + " has " + ids.length + " token(s): need at least 2 to score");
         }
         TokenScorer.Score s;
-        try (CliSupport.LoadedModel lm = CliSupport.loadModel(model, threads, dtype)) {
+        try (CliSupport.LoadedModel lm = cpu.load(model)) {
             CliSupport.checkIds(ids, lm.model().config().vocabSize(), "--text-file", "model's");
             TokenScorer scorer = new TokenScorer(lm.model(), chunk);
             if (noProgress) {

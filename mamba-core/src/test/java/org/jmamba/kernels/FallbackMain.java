@@ -21,6 +21,14 @@ public final class FallbackMain {
 
     /** The same computation through {@link Kernels}; deterministic inputs. */
     static float[] compute() {
+        return compute(false);
+    }
+
+    /**
+     * A product and a softmax of fixed random inputs, concatenated: through {@link Kernels}, or,
+     * with {@code scalarDirect}, through {@link ScalarKernels} itself (what the child must match).
+     */
+    static float[] compute(boolean scalarDirect) {
         Random r = new Random(42);
         int M = 3, N = 5, K = 19;
         float[] a = new float[M * K], b = new float[N * K], c = new float[M * N];
@@ -30,9 +38,14 @@ public final class FallbackMain {
         for (int i = 0; i < b.length; i++) {
             b[i] = (float) r.nextGaussian();
         }
-        Kernels.gemmNT(a, 0, K, b, 0, K, c, 0, N, null, false, 0, M, 0, N, K);
         float[] x = a.clone();
-        Kernels.softmax(x, 0, K);
+        if (scalarDirect) {
+            ScalarKernels.gemmNT(a, 0, K, b, 0, K, c, 0, N, null, false, 0, M, 0, N, K);
+            ScalarKernels.softmax(x, 0, K);
+        } else {
+            Kernels.gemmNT(a, 0, K, b, 0, K, c, 0, N, null, false, 0, M, 0, N, K);
+            Kernels.softmax(x, 0, K);
+        }
         float[] out = new float[c.length + K];
         System.arraycopy(c, 0, out, 0, c.length);
         System.arraycopy(x, 0, out, c.length, K);

@@ -25,14 +25,14 @@ class ScalarFallbackTest {
         assertFalse(out.contains("load] org.jmamba.kernels.VectorKernels"), "VectorKernels was loaded");
         assertFalse(out.contains("load] org.jmamba.kernels.VectorProbe"), "VectorProbe was loaded");
         assertTrue(out.contains("load] org.jmamba.kernels.ScalarKernels"), "the scalar kernels should have run");
-        assertEquals(expected(ScalarKernelsResult.compute()), resultLine(out));
+        assertEquals(expected(FallbackMain.compute(true)), resultLine(out));
     }
 
     @Test
     void thePropertyTurnsSimdOffEvenWithTheModule() throws Exception {
         String out = runChild(List.of("--add-modules=jdk.incubator.vector", "-D" + VectorSupport.PROPERTY + "=false"));
         assertTrue(out.contains("simd=false"), out);
-        assertEquals(expected(ScalarKernelsResult.compute()), resultLine(out));
+        assertEquals(expected(FallbackMain.compute(true)), resultLine(out));
     }
 
     @Test
@@ -76,27 +76,5 @@ class ScalarFallbackTest {
         String out = new String(bytes, StandardCharsets.UTF_8);
         assertEquals(0, p.exitValue(), out);
         return out;
-    }
-
-    /** The child's computation with the scalar kernels called directly. */
-    private static final class ScalarKernelsResult {
-        static float[] compute() {
-            java.util.Random r = new java.util.Random(42);
-            int M = 3, N = 5, K = 19;
-            float[] a = new float[M * K], b = new float[N * K], c = new float[M * N];
-            for (int i = 0; i < a.length; i++) {
-                a[i] = (float) r.nextGaussian();
-            }
-            for (int i = 0; i < b.length; i++) {
-                b[i] = (float) r.nextGaussian();
-            }
-            ScalarKernels.gemmNT(a, 0, K, b, 0, K, c, 0, N, null, false, 0, M, 0, N, K);
-            float[] x = a.clone();
-            ScalarKernels.softmax(x, 0, K);
-            float[] out = new float[c.length + K];
-            System.arraycopy(c, 0, out, 0, c.length);
-            System.arraycopy(x, 0, out, c.length, K);
-            return out;
-        }
     }
 }

@@ -75,13 +75,9 @@ class VectorKernelsTest {
     void panelSourcesOfEveryStorageType() {
         for (int trial = 0; trial < 15; trial++) {
             int M = 1 + r.nextInt(30), N = 1 + r.nextInt(300), K = 1 + r.nextInt(trial == 14 ? 700 : 100);
-            float[] w = randn(r, N * K, 0.5f);
-            short[] wb = new short[N * K];
-            Bf16.fromFloats(w, 0, wb, 0, N * K);
-            byte[] q = new byte[N * K];
-            float[] sc = new float[N * Int8Blocks.blocksPerRow(K)];
-            Int8Blocks.quantize(w, N, K, q, sc);
-            PanelSource[] sources = {PanelSource.f32(w, 0, K), PanelSource.bf16(wb, K), PanelSource.int8(q, sc, K)};
+            Weights wt = Weights.random(r, N, K);
+            PanelSource[] sources = {PanelSource.f32(wt.f32(), 0, K), PanelSource.bf16(wt.bf16(), K),
+                PanelSource.int8(wt.q(), wt.scales(), K)};
             float[] a = randn(r, M * K, 1f);
             float[] bias = r.nextBoolean() ? randn(r, N, 1f) : null;
             boolean acc = r.nextBoolean();
@@ -133,35 +129,30 @@ class VectorKernelsTest {
         for (int trial = 0; trial < 30; trial++) {
             int M = 1 + r.nextInt(4), N = 1 + r.nextInt(23);
             int K = trial % 3 == 0 ? 32 * (1 + r.nextInt(6)) : 1 + r.nextInt(200); // whole blocks and short last blocks
-            float[] w = randn(r, N * K, 0.5f);
-            short[] wb = new short[N * K];
-            Bf16.fromFloats(w, 0, wb, 0, N * K);
-            byte[] q = new byte[N * K];
-            float[] sc = new float[N * Int8Blocks.blocksPerRow(K)];
-            Int8Blocks.quantize(w, N, K, q, sc);
+            Weights wt = Weights.random(r, N, K);
             float[] a = randn(r, M * K + 1, 1f);
             float[] bias = r.nextBoolean() ? randn(r, N, 1f) : null;
             boolean acc = r.nextBoolean();
             float[] init = randn(r, M * N, 1f);
 
             float[] v = init.clone(), s = init.clone();
-            VectorKernels.bf16NT(a, 1, K, wb, K, v, 0, N, bias, acc, 0, M, 0, N, K);
-            ScalarKernels.bf16NT(a, 1, K, wb, K, s, 0, N, bias, acc, 0, M, 0, N, K);
+            VectorKernels.bf16NT(a, 1, K, wt.bf16(), K, v, 0, N, bias, acc, 0, M, 0, N, K);
+            ScalarKernels.bf16NT(a, 1, K, wt.bf16(), K, s, 0, N, bias, acc, 0, M, 0, N, K);
             assertTrue(relErr(v, s) < TOL, ctx("bf16NT " + M + "x" + N + "x" + K));
 
             v = init.clone();
             s = init.clone();
-            VectorKernels.int8NT(a, 1, K, q, sc, v, 0, N, bias, acc, 0, M, 0, N, K);
-            ScalarKernels.int8NT(a, 1, K, q, sc, s, 0, N, bias, acc, 0, M, 0, N, K);
+            VectorKernels.int8NT(a, 1, K, wt.q(), wt.scales(), v, 0, N, bias, acc, 0, M, 0, N, K);
+            ScalarKernels.int8NT(a, 1, K, wt.q(), wt.scales(), s, 0, N, bias, acc, 0, M, 0, N, K);
             assertTrue(relErr(v, s) < TOL, ctx("int8NT " + M + "x" + N + "x" + K));
 
             int n0 = r.nextInt(N), n1 = n0 + 1 + r.nextInt(N - n0);
             float[] wv = new float[(n1 - n0) * K], ws = new float[(n1 - n0) * K];
-            VectorKernels.bf16Widen(wb, K, wv, n0, n1, K);
-            ScalarKernels.bf16Widen(wb, K, ws, n0, n1, K);
+            VectorKernels.bf16Widen(wt.bf16(), K, wv, n0, n1, K);
+            ScalarKernels.bf16Widen(wt.bf16(), K, ws, n0, n1, K);
             assertEquals(0.0, relErr(wv, ws), ctx("bf16Widen is exact"));
-            VectorKernels.int8Widen(q, sc, wv, n0, n1, K);
-            ScalarKernels.int8Widen(q, sc, ws, n0, n1, K);
+            VectorKernels.int8Widen(wt.q(), wt.scales(), wv, n0, n1, K);
+            ScalarKernels.int8Widen(wt.q(), wt.scales(), ws, n0, n1, K);
             assertEquals(0.0, relErr(wv, ws), ctx("int8Widen is exact"));
         }
     }
@@ -173,21 +164,16 @@ class VectorKernelsTest {
         for (int trial = 0; trial < 20; trial++) {
             int M = 2 + r.nextInt(Kernels.FEW_ROWS - 1), N = 1 + r.nextInt(37);
             int K = trial % 3 == 0 ? 32 * (1 + r.nextInt(6)) : 1 + r.nextInt(200);
-            float[] w = randn(r, N * K, 0.5f);
-            short[] wb = new short[N * K];
-            Bf16.fromFloats(w, 0, wb, 0, N * K);
-            byte[] q = new byte[N * K];
-            float[] sc = new float[N * Int8Blocks.blocksPerRow(K)];
-            Int8Blocks.quantize(w, N, K, q, sc);
+            Weights wt = Weights.random(r, N, K);
             float[] a = randn(r, M * K + 3, 1f);
             float[] bias = r.nextBoolean() ? randn(r, N, 1f) : null;
             boolean acc = r.nextBoolean();
             float[] init = randn(r, M * N, 1f);
             for (String kind : new String[] {"f32", "bf16", "int8"}) {
                 float[] batch = init.clone(), alone = init.clone();
-                product(kind, a, w, wb, q, sc, batch, bias, acc, 0, M, N, K);
+                product(kind, a, wt, batch, bias, acc, 0, M, N, K);
                 for (int m = 0; m < M; m++) {
-                    product(kind, a, w, wb, q, sc, alone, bias, acc, m, m + 1, N, K);
+                    product(kind, a, wt, alone, bias, acc, m, m + 1, N, K);
                 }
                 for (int i = 0; i < M * N; i++) {
                     assertEquals(Float.floatToRawIntBits(alone[i]), Float.floatToRawIntBits(batch[i]),
@@ -197,12 +183,25 @@ class VectorKernelsTest {
         }
     }
 
-    private static void product(String kind, float[] a, float[] w, short[] wb, byte[] q, float[] sc, float[] c,
-                                float[] bias, boolean acc, int m0, int m1, int N, int K) {
+    private static void product(String kind, float[] a, Weights wt, float[] c, float[] bias, boolean acc,
+                                int m0, int m1, int N, int K) {
         switch (kind) {
-            case "f32" -> VectorKernels.gemmNT(a, 3, K, w, 0, K, c, 0, N, bias, acc, m0, m1, 0, N, K);
-            case "bf16" -> VectorKernels.bf16NT(a, 3, K, wb, K, c, 0, N, bias, acc, m0, m1, 0, N, K);
-            default -> VectorKernels.int8NT(a, 3, K, q, sc, c, 0, N, bias, acc, m0, m1, 0, N, K);
+            case "f32" -> VectorKernels.gemmNT(a, 3, K, wt.f32(), 0, K, c, 0, N, bias, acc, m0, m1, 0, N, K);
+            case "bf16" -> VectorKernels.bf16NT(a, 3, K, wt.bf16(), K, c, 0, N, bias, acc, m0, m1, 0, N, K);
+            default -> VectorKernels.int8NT(a, 3, K, wt.q(), wt.scales(), c, 0, N, bias, acc, m0, m1, 0, N, K);
+        }
+    }
+
+    /** A random [N, K] weight matrix in every storage type: f32, bf16 and block-int8 with its scales. */
+    private record Weights(float[] f32, short[] bf16, byte[] q, float[] scales) {
+        static Weights random(Random r, int N, int K) {
+            float[] w = randn(r, N * K, 0.5f);
+            short[] wb = new short[N * K];
+            Bf16.fromFloats(w, 0, wb, 0, N * K);
+            byte[] q = new byte[N * K];
+            float[] sc = new float[N * Int8Blocks.blocksPerRow(K)];
+            Int8Blocks.quantize(w, N, K, q, sc);
+            return new Weights(w, wb, q, sc);
         }
     }
 

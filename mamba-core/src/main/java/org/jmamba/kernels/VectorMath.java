@@ -13,8 +13,10 @@ import jdk.incubator.vector.VectorSpecies;
  * library once the JIT has compiled the caller, and with {@code Math} before that; the two differ in
  * the last bit. The model would then give different bits depending on how warm the JIT is (a
  * prompt run twice, or the same batch split between threads differently, would not agree
- * exactly). IEEE arithmetic is the same in every tier, so these functions are deterministic; they
- * are accurate to about 1 ulp (tested against {@link Math}).
+ * exactly). IEEE arithmetic is the same in every tier, so these functions are deterministic. Checked
+ * against double-precision {@link Math} on every float of the useful range, the worst errors are
+ * 1.01 ulps for exp, 2.41 for SiLU and 3.67 for softplus (at x = -2.02, where exp's own error
+ * passes through the logarithm).
  */
 final class VectorMath {
     private static final VectorSpecies<Float> F = VectorKernels.F;

@@ -14,6 +14,7 @@ import org.jmamba.MambaWeights;
 import org.jmamba.SequenceModel;
 import org.jmamba.io.Checkpoints;
 import org.jmamba.io.TensorSource;
+import org.jmamba.kernels.Kernels;
 import org.jmamba.kernels.WeightType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,15 +37,15 @@ public final class CpuMamba implements SequenceModel {
     private final Parallel par;
     /** What the inference paths read: the large matrices in the storage type (wrapping the master when f32). */
     private final InferenceWeights packed;
-    /** Per layer A = -exp(A_log); derived from the weights, refreshed by {@link #weightsUpdated()}. */
-    private volatile float[][] negA;
+    /** Tables derived from the weights, rebuilt by {@link #weightsUpdated()}. */
+    private volatile Derived derived;
     private volatile boolean closed;
 
     private CpuMamba(MambaWeights master, InferenceWeights packed, CpuOptions options) {
         this.config = packed.config();
         this.packed = packed;
         this.master = master;
-        this.negA = computeNegA(packed, config.nLayer());
+        this.derived = Derived.of(packed);
         this.par = new Parallel(options.threads(), options.gemm()); // last: nothing to shut down if the above fails
     }
 
@@ -106,12 +107,21 @@ public final class CpuMamba implements SequenceModel {
         return create(weights, CpuOptions.defaults());
     }
 
-    private static float[][] computeNegA(InferenceWeights w, int nLayer) {
-        float[][] a = new float[nLayer][];
-        for (int l = 0; l < a.length; l++) {
-            a[l] = MambaBlock.negExpA(w.vectors(l).aLog().data());
+    /**
+     * Per layer: A = -exp(A_log), and the conv weight in the tap-major layout of the decode step's
+     * conv ({@link Kernels#convTaps}).
+     */
+    private record Derived(float[][] negA, float[][] convTaps) {
+        static Derived of(InferenceWeights w) {
+            MambaConfig c = w.config();
+            float[][] a = new float[c.nLayer()][];
+            float[][] taps = new float[c.nLayer()][];
+            for (int l = 0; l < a.length; l++) {
+                a[l] = MambaBlock.negExpA(w.vectors(l).aLog().data());
+                taps[l] = Kernels.convTaps(w.vectors(l).convWeight().data(), c.dInner(), c.dConv());
+            }
+            return new Derived(a, taps);
         }
-        return a;
     }
 
     /** The master weights, or a clear failure for an inference-only model. */
@@ -182,7 +192,7 @@ public final class CpuMamba implements SequenceModel {
 
     /** Runs every block over [B, L] rows of {@code residual}, in place. States may be null (zeros). */
     private void runLayers(float[] residual, int B, int L, float[][] conv, float[][] ssm, List<FloatTensor> hidden) {
-        float[][] a = negA;
+        float[][] a = derived.negA();
         BlockActivations scratch = new BlockActivations(config, B, L, false);
         for (int l = 0; l < config.nLayer(); l++) {
             MambaBlock.forward(par, config, packed.vectors(l), packed.layer(l), a[l], residual, B, L, scratch,
@@ -356,7 +366,8 @@ public final class CpuMamba implements SequenceModel {
         if (s.decoder == null) {
             s.decoder = new Decoder(config, s.batch, par.threads(), packed);
         }
-        s.decoder.step(par.pool(), packed, negA, s, tokens, logits);
+        Derived t = derived;
+        s.decoder.step(par.pool(), packed, t.negA(), t.convTaps(), s, tokens, logits);
         for (int b = 0; b < s.batch; b++) {
             s.positions[b]++;
         }
@@ -379,7 +390,7 @@ public final class CpuMamba implements SequenceModel {
         int C = config.dModel();
         float[] residual = new float[B * C];
         Embedding.forward(residual, tokens, weights.embedding().data(), B, C);
-        float[][] a = negA;
+        float[][] a = derived.negA();
         MambaBlock.StepScratch scratch = new MambaBlock.StepScratch(config, B);
         for (int l = 0; l < config.nLayer(); l++) {
             MambaBlock.step(par, config, weights.layer(l), a[l], residual, B, scratch, s.conv[l], s.ssm[l]);
@@ -449,7 +460,7 @@ public final class CpuMamba implements SequenceModel {
         int C = config.dModel();
         int V = config.vocabSize();
         int nLayer = config.nLayer();
-        float[][] a = negA;
+        float[][] a = derived.negA();
 
         // Forward, keeping every layer's activations.
         float[] residual = new float[BT * C];
@@ -547,7 +558,7 @@ public final class CpuMamba implements SequenceModel {
         if (master == null) {
             return;
         }
-        negA = computeNegA(packed, config.nLayer());
+        derived = Derived.of(packed);
         packed.update(master);
     }
 

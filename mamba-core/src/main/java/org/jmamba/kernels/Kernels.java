@@ -215,9 +215,18 @@ public final class Kernels {
         }
     }
 
-    /** See {@link ScalarKernels#convStep} (a few multiply-adds per channel: scalar on both paths). */
-    public static void convStep(float[] out, int outOff, float[] x, int xOff, float[] w, float[] bias,
+    /** See {@link ScalarKernels#convStep}: taps are tap-major [K, D] ({@link #convTaps}). */
+    public static void convStep(float[] out, int outOff, float[] x, int xOff, float[] taps, float[] bias,
                                 float[] window, int winOff, int D, int K, int d0, int d1) {
-        ScalarKernels.convStep(out, outOff, x, xOff, w, bias, window, winOff, D, K, d0, d1);
+        if (SIMD) {
+            VectorKernels.convStep(out, outOff, x, xOff, taps, bias, window, winOff, D, K, d0, d1);
+        } else {
+            ScalarKernels.convStep(out, outOff, x, xOff, taps, bias, window, winOff, D, K, d0, d1);
+        }
+    }
+
+    /** See {@link ScalarKernels#convTaps}. */
+    public static float[] convTaps(float[] w, int D, int K) {
+        return ScalarKernels.convTaps(w, D, K);
     }
 }

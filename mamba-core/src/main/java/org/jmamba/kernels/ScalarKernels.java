@@ -370,27 +370,47 @@ public final class ScalarKernels {
 
     /**
      * One token of the causal conv for channels [d0, d1) of one sequence, then the window shift:
-     * {@code out[outOff+d] = bias[d] + Σ_{k<K-1} w[d*K+k]·window[winOff+k*D+d] + w[d*K+K-1]·x[xOff+d]};
-     * afterwards window rows move up by one and the last row takes x. Allocates nothing.
+     * {@code out[outOff+d] = bias[d] + Σ_{k<K-1} taps[k*D+d]·window[winOff+k*D+d] + taps[(K-1)*D+d]·x[xOff+d]},
+     * one fused multiply-add per tap in that order; afterwards window rows move up by one and the
+     * last row takes x. The taps are stored tap-major, [K, D] (the conv weight [D, K] transposed:
+     * see {@link #convTaps}), so that consecutive channels sit side by side as they do in the
+     * window. Allocates nothing.
      */
-    public static void convStep(float[] out, int outOff, float[] x, int xOff, float[] w, float[] bias,
+    public static void convStep(float[] out, int outOff, float[] x, int xOff, float[] taps, float[] bias,
                                 float[] window, int winOff, int D, int K, int d0, int d1) {
-        int W = K - 1;
         for (int d = d0; d < d1; d++) {
-            float xv = x[xOff + d];
-            float acc = bias != null ? bias[d] : 0f;
-            for (int k = 0; k < W; k++) {
-                acc += w[d * K + k] * window[winOff + k * D + d];
-            }
-            acc += w[d * K + W] * xv;
-            out[outOff + d] = acc;
-            for (int k = 0; k + 1 < W; k++) {
-                window[winOff + k * D + d] = window[winOff + (k + 1) * D + d];
-            }
-            if (W > 0) {
-                window[winOff + (W - 1) * D + d] = xv;
+            out[outOff + d] = convStepChannel(x, xOff, taps, bias, window, winOff, D, K, d);
+        }
+    }
+
+    /** Channel d of {@link #convStep}, shift included: also the vector kernel's tail, lane for lane. */
+    static float convStepChannel(float[] x, int xOff, float[] taps, float[] bias, float[] window, int winOff,
+                                 int D, int K, int d) {
+        int W = K - 1;
+        float xv = x[xOff + d];
+        float acc = bias != null ? bias[d] : 0f;
+        for (int k = 0; k < W; k++) {
+            acc = Math.fma(taps[k * D + d], window[winOff + k * D + d], acc);
+        }
+        acc = Math.fma(taps[W * D + d], xv, acc);
+        for (int k = 0; k + 1 < W; k++) {
+            window[winOff + k * D + d] = window[winOff + (k + 1) * D + d];
+        }
+        if (W > 0) {
+            window[winOff + (W - 1) * D + d] = xv;
+        }
+        return acc;
+    }
+
+    /** The conv weight [D, K] (PyTorch's [D, 1, K]) transposed to the tap-major [K, D] of {@link #convStep}. */
+    public static float[] convTaps(float[] w, int D, int K) {
+        float[] taps = new float[K * D];
+        for (int d = 0; d < D; d++) {
+            for (int k = 0; k < K; k++) {
+                taps[k * D + d] = w[d * K + k];
             }
         }
+        return taps;
     }
 
     // ---------------------------------------------------------------- the causal depthwise conv

@@ -23,10 +23,19 @@ final class VectorKernels {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** bf16 is widened from half-width short vectors: LANES shorts -> LANES floats. */
     private static final VectorSpecies<Short> SH = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
-    /** int8 is widened from quarter-width byte vectors (at least 64 bits, so maybe several parts). */
-    private static final VectorSpecies<Byte> BY =
-            VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 4)));
-    private static final int BYTE_PARTS = BY.length() / LANES;
+    /**
+     * int8 is widened from byte vectors of LANES bytes, a quarter of the float width (none below 64
+     * bits: with fewer than 8 lanes the int8 kernels run the scalar code).
+     */
+    private static final VectorSpecies<Byte> BL = LANES >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8)) : null;
+    /**
+     * The int8 kernels take a block of 32 weights as 2 vectors (16 lanes) or 4 (8 lanes), written
+     * out: a loop nested in the block loop stays a loop in C2's code, at two thirds of the speed,
+     * and a helper method for the block is sometimes compiled without being inlined, which boxes
+     * every vector it returns. Other widths run the scalar code.
+     */
+    private static final boolean INT8_VECTORS = LANES == 8 || LANES == 16;
+    private static final boolean INT8_FOUR_STEPS = Int8Blocks.BLOCK / LANES == 4;
 
     /**
      * Cache blocking of {@link #gemmNT}: rows of B are taken in blocks of about this many floats
@@ -685,12 +694,13 @@ final class VectorKernels {
     static void int8NT(float[] a, int aOff, int lda, byte[] q, float[] scales,
                        float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
                        int m0, int m1, int n0, int n1, int K) {
-        if (LANES > Int8Blocks.BLOCK || Int8Blocks.BLOCK % BY.length() != 0) {
+        if (!INT8_VECTORS) {
             ScalarKernels.int8NT(a, aOff, lda, q, scales, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
             return;
         }
         // Pairs are a row from each half of the range: two memory streams far apart keep more
-        // loads in flight than two adjacent rows (one stream) would.
+        // loads in flight than two adjacent rows (one stream) would. (Four streams, one per
+        // quarter as in gemmNT, widened faster in cache but decoded int8 slower on two threads.)
         int h = (n1 - n0 + 1) / 2;
         for (int i = 0; i < h; i++) {
             int na = n0 + i;
@@ -698,86 +708,128 @@ final class VectorKernels {
             int m = m0;
             for (; m + 1 < m1; m += 2) { // two rows of A share each widened vector of W (a batch)
                 int8Rows2x2(a, aOff + m * lda, aOff + (m + 1) * lda, q, scales, K, na, nb,
-                        c, cOff + m * ldc, cOff + (m + 1) * ldc, bias, accumulate, nb != na ? 2 : 1);
+                        c, cOff + m * ldc, cOff + (m + 1) * ldc, bias, accumulate, nb != na);
             }
             if (m < m1) { // the 2 rows of W stay in L1 across the rows of A
-                int8Rows2(a, aOff + m * lda, q, scales, K, na, nb, c, cOff + m * ldc, bias, accumulate, nb != na ? 2 : 1);
+                int8Rows2(a, aOff + m * lda, q, scales, K, na, nb, c, cOff + m * ldc, bias, accumulate, nb != na);
             }
+        }
+    }
+
+    /** int8 weights {@code q[i .. i+LANES)} widened to floats (exact: every int8 is a float). */
+    private static FloatVector widen(byte[] q, int i) {
+        return (FloatVector) ByteVector.fromArray(BL, q, i).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /*
+     * The int8 products. Each block of 32 weights shares one scale, so its products are summed
+     * first (p = w·x for the block's first vector, then fused multiply-adds) and the block sum is
+     * scaled into the row's accumulator with one more: acc += p·scale. Widening costs two
+     * instructions per vector of weights (sign-extend, convert), which makes int8 the one type whose
+     * decode is bound by arithmetic rather than memory on a fast machine, so each block is written
+     * as straight-line code (see INT8_VECTORS). int8Rows2x2 computes every output with exactly the
+     * same operations, so a batch gives the same bits as one sequence.
+     */
+
+    /** Rows na, nb (nb written only if {@code two}) against one row of A at {@code ai}. */
+    private static void int8Rows2(float[] a, int ai, byte[] q, float[] scales, int K, int na, int nb,
+                                  float[] c, int ci, float[] bias, boolean accumulate, boolean two) {
+        int bpr = Int8Blocks.blocksPerRow(K);
+        int full = K / Int8Blocks.BLOCK;
+        int q0 = na * K, q1 = nb * K;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        for (int blk = 0; blk < full; blk++) {
+            int k0 = blk * Int8Blocks.BLOCK;
+            int k1 = k0 + LANES;
+            FloatVector x0 = FloatVector.fromArray(F, a, ai + k0);
+            FloatVector x1 = FloatVector.fromArray(F, a, ai + k1);
+            FloatVector p0 = widen(q, q0 + k0).mul(x0);
+            FloatVector p1 = widen(q, q1 + k0).mul(x0);
+            p0 = widen(q, q0 + k1).fma(x1, p0);
+            p1 = widen(q, q1 + k1).fma(x1, p1);
+            if (INT8_FOUR_STEPS) { // a constant: compiled as straight-line code or not at all
+                int k2 = k1 + LANES, k3 = k2 + LANES;
+                FloatVector x2 = FloatVector.fromArray(F, a, ai + k2);
+                FloatVector x3 = FloatVector.fromArray(F, a, ai + k3);
+                p0 = widen(q, q0 + k2).fma(x2, p0);
+                p1 = widen(q, q1 + k2).fma(x2, p1);
+                p0 = widen(q, q0 + k3).fma(x3, p0);
+                p1 = widen(q, q1 + k3).fma(x3, p1);
+            }
+            acc0 = p0.fma(FloatVector.broadcast(F, scales[na * bpr + blk]), acc0);
+            acc1 = p1.fma(FloatVector.broadcast(F, scales[nb * bpr + blk]), acc1);
+        }
+        float s0 = sum(acc0), s1 = sum(acc1);
+        if (full < bpr) { // short last block
+            int k0 = full * Int8Blocks.BLOCK;
+            s0 += int8TailDot(a, ai, q, q0, k0, K) * scales[na * bpr + full];
+            s1 += int8TailDot(a, ai, q, q1, k0, K) * scales[nb * bpr + full];
+        }
+        put(c, ci + na, bias != null ? s0 + bias[na] : s0, accumulate);
+        if (two) {
+            put(c, ci + nb, bias != null ? s1 + bias[nb] : s1, accumulate);
         }
     }
 
     /**
-     * Rows na and nb (stored at {@code ci + na}, {@code ci + nb}): products within a block share one
-     * scale, so they are summed first.
+     * {@code Σ a[ai+k]·q[qi+k]} over the short last block {@code k ∈ [k0, K)}, unscaled: whole
+     * vectors first, then one at a time. A row whose length leaves half a block (dt_proj's 48 =
+     * 32 + 16) would otherwise spend a third of its weights in the scalar loop.
      */
-    private static void int8Rows2(float[] a, int ai, byte[] q, float[] scales, int K, int na, int nb,
-                                  float[] c, int ci, float[] bias, boolean accumulate, int nv) {
-        int bpr = Int8Blocks.blocksPerRow(K);
-        int full = K / Int8Blocks.BLOCK;
-        int q0 = na * K, q1 = nb * K;
-        int s0i = na * bpr, s1i = nb * bpr;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-        for (int blk = 0; blk < full; blk++) {
-            int k0 = blk * Int8Blocks.BLOCK;
-            FloatVector p0 = FloatVector.zero(F), p1 = FloatVector.zero(F);
-            for (int kk = 0; kk < Int8Blocks.BLOCK; kk += BY.length()) {
-                ByteVector v0 = ByteVector.fromArray(BY, q, q0 + k0 + kk);
-                ByteVector v1 = ByteVector.fromArray(BY, q, q1 + k0 + kk);
-                for (int part = 0; part < BYTE_PARTS; part++) {
-                    FloatVector x = FloatVector.fromArray(F, a, ai + k0 + kk + part * LANES);
-                    p0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, F, part)).fma(x, p0);
-                    p1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, F, part)).fma(x, p1);
-                }
-            }
-            acc0 = p0.fma(FloatVector.broadcast(F, scales[s0i + blk]), acc0);
-            acc1 = p1.fma(FloatVector.broadcast(F, scales[s1i + blk]), acc1);
+    private static float int8TailDot(float[] a, int ai, byte[] q, int qi, int k0, int K) {
+        FloatVector p = FloatVector.zero(F);
+        int k = k0;
+        for (; k <= K - LANES; k += LANES) {
+            p = widen(q, qi + k).fma(FloatVector.fromArray(F, a, ai + k), p);
         }
-        float r0 = sum(acc0);
-        float r1 = sum(acc1);
-        if (full < bpr) { // short last block
-            float t0 = 0f, t1 = 0f;
-            for (int k = full * Int8Blocks.BLOCK; k < K; k++) {
-                t0 += a[ai + k] * q[q0 + k];
-                t1 += a[ai + k] * q[q1 + k];
-            }
-            r0 += t0 * scales[s0i + full];
-            r1 += t1 * scales[s1i + full];
+        float t = sum(p);
+        for (; k < K; k++) {
+            t += a[ai + k] * q[qi + k];
         }
-        put(c, ci + na, bias != null ? r0 + bias[na] : r0, accumulate);
-        if (nv > 1) {
-            put(c, ci + nb, bias != null ? r1 + bias[nb] : r1, accumulate);
-        }
+        return t;
     }
 
-    /** {@link #int8Rows2} for two rows of A at once, each output computed exactly as there. */
+    /** Rows na, nb (nb written only if {@code two}) against rows ai, aj of A, each output as int8Rows2 computes it. */
     private static void int8Rows2x2(float[] a, int ai, int aj, byte[] q, float[] scales, int K, int na, int nb,
-                                    float[] c, int ci, int cj, float[] bias, boolean accumulate, int nv) {
+                                    float[] c, int ci, int cj, float[] bias, boolean accumulate, boolean two) {
         int bpr = Int8Blocks.blocksPerRow(K);
         int full = K / Int8Blocks.BLOCK;
         int q0 = na * K, q1 = nb * K;
-        int s0i = na * bpr, s1i = nb * bpr;
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
         FloatVector bcc0 = FloatVector.zero(F), bcc1 = FloatVector.zero(F);
         for (int blk = 0; blk < full; blk++) {
             int k0 = blk * Int8Blocks.BLOCK;
-            FloatVector p0 = FloatVector.zero(F), p1 = FloatVector.zero(F);
-            FloatVector e0 = FloatVector.zero(F), e1 = FloatVector.zero(F);
-            for (int kk = 0; kk < Int8Blocks.BLOCK; kk += BY.length()) {
-                ByteVector v0 = ByteVector.fromArray(BY, q, q0 + k0 + kk);
-                ByteVector v1 = ByteVector.fromArray(BY, q, q1 + k0 + kk);
-                for (int part = 0; part < BYTE_PARTS; part++) {
-                    FloatVector x = FloatVector.fromArray(F, a, ai + k0 + kk + part * LANES);
-                    FloatVector y = FloatVector.fromArray(F, a, aj + k0 + kk + part * LANES);
-                    FloatVector f0 = (FloatVector) v0.convertShape(VectorOperators.B2F, F, part);
-                    FloatVector f1 = (FloatVector) v1.convertShape(VectorOperators.B2F, F, part);
-                    p0 = f0.fma(x, p0);
-                    p1 = f1.fma(x, p1);
-                    e0 = f0.fma(y, e0);
-                    e1 = f1.fma(y, e1);
-                }
+            int k1 = k0 + LANES;
+            FloatVector x0 = FloatVector.fromArray(F, a, ai + k0), x1 = FloatVector.fromArray(F, a, ai + k1);
+            FloatVector y0 = FloatVector.fromArray(F, a, aj + k0), y1 = FloatVector.fromArray(F, a, aj + k1);
+            FloatVector f0 = widen(q, q0 + k0), f1 = widen(q, q1 + k0);
+            FloatVector p0 = f0.mul(x0), p1 = f1.mul(x0);
+            FloatVector e0 = f0.mul(y0), e1 = f1.mul(y0);
+            f0 = widen(q, q0 + k1);
+            f1 = widen(q, q1 + k1);
+            p0 = f0.fma(x1, p0);
+            p1 = f1.fma(x1, p1);
+            e0 = f0.fma(y1, e0);
+            e1 = f1.fma(y1, e1);
+            if (INT8_FOUR_STEPS) { // a constant: compiled as straight-line code or not at all
+                int k2 = k1 + LANES, k3 = k2 + LANES;
+                FloatVector x2 = FloatVector.fromArray(F, a, ai + k2), x3 = FloatVector.fromArray(F, a, ai + k3);
+                FloatVector y2 = FloatVector.fromArray(F, a, aj + k2), y3 = FloatVector.fromArray(F, a, aj + k3);
+                f0 = widen(q, q0 + k2);
+                f1 = widen(q, q1 + k2);
+                p0 = f0.fma(x2, p0);
+                p1 = f1.fma(x2, p1);
+                e0 = f0.fma(y2, e0);
+                e1 = f1.fma(y2, e1);
+                f0 = widen(q, q0 + k3);
+                f1 = widen(q, q1 + k3);
+                p0 = f0.fma(x3, p0);
+                p1 = f1.fma(x3, p1);
+                e0 = f0.fma(y3, e0);
+                e1 = f1.fma(y3, e1);
             }
-            FloatVector sa = FloatVector.broadcast(F, scales[s0i + blk]);
-            FloatVector sb = FloatVector.broadcast(F, scales[s1i + blk]);
+            FloatVector sa = FloatVector.broadcast(F, scales[na * bpr + blk]);
+            FloatVector sb = FloatVector.broadcast(F, scales[nb * bpr + blk]);
             acc0 = p0.fma(sa, acc0);
             acc1 = p1.fma(sb, acc1);
             bcc0 = e0.fma(sa, bcc0);
@@ -786,21 +838,15 @@ final class VectorKernels {
         float r0 = sum(acc0), r1 = sum(acc1);
         float u0 = sum(bcc0), u1 = sum(bcc1);
         if (full < bpr) { // short last block
-            float t0 = 0f, t1 = 0f, g0 = 0f, g1 = 0f;
-            for (int k = full * Int8Blocks.BLOCK; k < K; k++) {
-                t0 += a[ai + k] * q[q0 + k];
-                t1 += a[ai + k] * q[q1 + k];
-                g0 += a[aj + k] * q[q0 + k];
-                g1 += a[aj + k] * q[q1 + k];
-            }
-            r0 += t0 * scales[s0i + full];
-            r1 += t1 * scales[s1i + full];
-            u0 += g0 * scales[s0i + full];
-            u1 += g1 * scales[s1i + full];
+            int k0 = full * Int8Blocks.BLOCK;
+            r0 += int8TailDot(a, ai, q, q0, k0, K) * scales[na * bpr + full];
+            r1 += int8TailDot(a, ai, q, q1, k0, K) * scales[nb * bpr + full];
+            u0 += int8TailDot(a, aj, q, q0, k0, K) * scales[na * bpr + full];
+            u1 += int8TailDot(a, aj, q, q1, k0, K) * scales[nb * bpr + full];
         }
         put(c, ci + na, bias != null ? r0 + bias[na] : r0, accumulate);
         put(c, cj + na, bias != null ? u0 + bias[na] : u0, accumulate);
-        if (nv > 1) {
+        if (two) {
             put(c, ci + nb, bias != null ? r1 + bias[nb] : r1, accumulate);
             put(c, cj + nb, bias != null ? u1 + bias[nb] : u1, accumulate);
         }
@@ -821,7 +867,7 @@ final class VectorKernels {
     }
 
     static void int8Widen(byte[] q, float[] scales, float[] out, int n0, int n1, int K) {
-        if (LANES > Int8Blocks.BLOCK || Int8Blocks.BLOCK % BY.length() != 0) {
+        if (!INT8_VECTORS) {
             ScalarKernels.int8Widen(q, scales, out, n0, n1, K);
             return;
         }
@@ -833,12 +879,8 @@ final class VectorKernels {
             for (int blk = 0; blk < full; blk++) {
                 int k0 = blk * Int8Blocks.BLOCK;
                 float s = scales[n * bpr + blk];
-                for (int kk = 0; kk < Int8Blocks.BLOCK; kk += BY.length()) {
-                    ByteVector v = ByteVector.fromArray(BY, q, qi + k0 + kk);
-                    for (int part = 0; part < BYTE_PARTS; part++) {
-                        ((FloatVector) v.convertShape(VectorOperators.B2F, F, part)).mul(s)
-                                .intoArray(out, oi + k0 + kk + part * LANES);
-                    }
+                for (int k = k0; k < k0 + Int8Blocks.BLOCK; k += LANES) {
+                    widen(q, qi + k).mul(s).intoArray(out, oi + k);
                 }
             }
             for (int k = full * Int8Blocks.BLOCK; k < K; k++) {
@@ -1205,6 +1247,36 @@ final class VectorKernels {
      * Lanes across channels; the block's K taps are transposed once to [K][LANES]. A partial last
      * block runs the same code on a zero-padded copy of its channels.
      */
+    /**
+     * A vector of channels at a time: with tap-major taps every operand is a plain load of
+     * consecutive channels. Channels past the last whole vector go through the scalar twin's
+     * per-channel code, which does the same fused multiply-adds in the same order.
+     */
+    static void convStep(float[] out, int outOff, float[] x, int xOff, float[] taps, float[] bias,
+                         float[] window, int winOff, int D, int K, int d0, int d1) {
+        int W = K - 1;
+        float[] b = bias != null ? bias : ZERO;
+        int d = d0;
+        for (; d <= d1 - LANES; d += LANES) {
+            FloatVector xv = FloatVector.fromArray(F, x, xOff + d);
+            FloatVector acc = FloatVector.fromArray(F, b, bias != null ? d : 0);
+            for (int k = 0; k < W; k++) {
+                acc = FloatVector.fromArray(F, taps, k * D + d).fma(FloatVector.fromArray(F, window, winOff + k * D + d), acc);
+            }
+            acc = FloatVector.fromArray(F, taps, W * D + d).fma(xv, acc);
+            acc.intoArray(out, outOff + d);
+            for (int k = 0; k + 1 < W; k++) {
+                FloatVector.fromArray(F, window, winOff + (k + 1) * D + d).intoArray(window, winOff + k * D + d);
+            }
+            if (W > 0) {
+                xv.intoArray(window, winOff + (W - 1) * D + d);
+            }
+        }
+        for (; d < d1; d++) {
+            out[outOff + d] = ScalarKernels.convStepChannel(x, xOff, taps, bias, window, winOff, D, K, d);
+        }
+    }
+
     static void conv(float[] out, int outOff, float[] x, int xOff, int xStride, float[] w, float[] bias,
                      float[] window, int winOff, int L, int D, int K, int d0, int d1) {
         int W = K - 1;

@@ -128,7 +128,9 @@ class VectorKernelsTest {
     void quantisedProductsAndWidening() {
         for (int trial = 0; trial < 30; trial++) {
             int M = 1 + r.nextInt(4), N = 1 + r.nextInt(23);
-            int K = trial % 3 == 0 ? 32 * (1 + r.nextInt(6)) : 1 + r.nextInt(200); // whole blocks and short last blocks
+            // whole blocks, a last block of whole byte vectors (dt_proj's 48 = 32 + 16), any short last block
+            int K = trial % 3 == 0 ? 32 * (1 + r.nextInt(6)) : trial % 3 == 1 ? 32 * r.nextInt(6) + 8 * (1 + r.nextInt(3))
+                    : 1 + r.nextInt(200);
             Weights wt = Weights.random(r, N, K);
             float[] a = randn(r, M * K + 1, 1f);
             float[] bias = r.nextBoolean() ? randn(r, N, 1f) : null;
@@ -163,7 +165,8 @@ class VectorKernelsTest {
         // output must still be summed exactly as for one row, so a batch never changes a sequence.
         for (int trial = 0; trial < 20; trial++) {
             int M = 2 + r.nextInt(Kernels.FEW_ROWS - 1), N = 1 + r.nextInt(37);
-            int K = trial % 3 == 0 ? 32 * (1 + r.nextInt(6)) : 1 + r.nextInt(200);
+            int K = trial % 3 == 0 ? 32 * (1 + r.nextInt(6)) : trial % 3 == 1 ? 32 * r.nextInt(6) + 8 * (1 + r.nextInt(3))
+                    : 1 + r.nextInt(200);
             Weights wt = Weights.random(r, N, K);
             float[] a = randn(r, M * K + 3, 1f);
             float[] bias = r.nextBoolean() ? randn(r, N, 1f) : null;
@@ -350,18 +353,31 @@ class VectorKernelsTest {
 
     @Test
     void convStepEqualsConvOfOneTokenAndShiftsTheWindow() {
-        int D = 1 + r.nextInt(40), K = 4;
-        float[] x = randn(r, D, 1f), w = randn(r, D * K, 1f), bias = randn(r, D, 1f);
-        float[] window = randn(r, (K - 1) * D, 1f);
-        float[] o0 = new float[D], o1 = new float[D];
-        ScalarKernels.conv(o1, 0, x, 0, D, w, bias, window, 0, 1, D, K, 0, D);
-        float[] win = window.clone();
-        ScalarKernels.convStep(o0, 0, x, 0, w, bias, win, 0, D, K, 0, D);
-        assertEquals(0.0, relErr(o0, o1), ctx("convStep"));
-        for (int d = 0; d < D; d++) {
-            assertEquals(window[D + d], win[d]);
-            assertEquals(window[2 * D + d], win[D + d]);
-            assertEquals(x[d], win[2 * D + d]);
+        for (int trial = 0; trial < 20; trial++) {
+            int D = trial == 0 ? 1 : 1 + r.nextInt(3 * VectorKernels.LANES + 40), K = trial == 1 ? 2 : 4;
+            int d0 = trial < 4 ? 0 : r.nextInt(D), d1 = trial < 4 ? D : d0 + 1 + r.nextInt(D - d0);
+            float[] x = randn(r, D + 3, 1f), w = randn(r, D * K, 1f), bias = r.nextBoolean() ? randn(r, D, 1f) : null;
+            float[] taps = ScalarKernels.convTaps(w, D, K);
+            float[] window = randn(r, (K - 1) * D + 2, 1f);
+            float[] ref = new float[D];
+            ScalarKernels.conv(ref, 0, x, 3, D, w, bias, window, 2, 1, D, K, 0, D);
+            float[] o0 = new float[D + 1], o1 = new float[D + 1];
+            float[] w0 = window.clone(), w1 = window.clone();
+            ScalarKernels.convStep(o0, 1, x, 3, taps, bias, w0, 2, D, K, d0, d1);
+            VectorKernels.convStep(o1, 1, x, 3, taps, bias, w1, 2, D, K, d0, d1);
+            String at = ctx("convStep D=" + D + " K=" + K + " [" + d0 + "," + d1 + ")");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(o0, o1, at); // the same fused multiply-adds
+            org.junit.jupiter.api.Assertions.assertArrayEquals(w0, w1, at);
+            for (int d = 0; d < D; d++) {
+                boolean in = d >= d0 && d < d1;
+                // one fused multiply-add per tap here, multiply then add in conv: within float rounding
+                float want = in ? ref[d] : 0f;
+                assertTrue(Math.abs(o0[1 + d] - want) <= 1e-5f * (1f + Math.abs(want)), at + " channel " + d);
+                for (int k = 0; k < K - 1; k++) {
+                    float moved = !in ? window[2 + k * D + d] : k + 1 < K - 1 ? window[2 + (k + 1) * D + d] : x[3 + d];
+                    assertEquals(moved, w0[2 + k * D + d], at + " window row " + k + " channel " + d);
+                }
+            }
         }
     }
 }

@@ -879,8 +879,11 @@ final class VectorKernels {
             for (int blk = 0; blk < full; blk++) {
                 int k0 = blk * Int8Blocks.BLOCK;
                 float s = scales[n * bpr + blk];
-                for (int k = k0; k < k0 + Int8Blocks.BLOCK; k += LANES) {
-                    widen(q, qi + k).mul(s).intoArray(out, oi + k);
+                widen(q, qi + k0).mul(s).intoArray(out, oi + k0); // written out: see INT8_VECTORS
+                widen(q, qi + k0 + LANES).mul(s).intoArray(out, oi + k0 + LANES);
+                if (INT8_FOUR_STEPS) {
+                    widen(q, qi + k0 + 2 * LANES).mul(s).intoArray(out, oi + k0 + 2 * LANES);
+                    widen(q, qi + k0 + 3 * LANES).mul(s).intoArray(out, oi + k0 + 3 * LANES);
                 }
             }
             for (int k = full * Int8Blocks.BLOCK; k < K; k++) {

@@ -74,14 +74,9 @@ public final class CausalConv1d {
                                 float[] dOut, float[] x, int xOff, int xStride, float[] weight,
                                 int B, int L, int D, int K) {
         int W = K - 1;
+        float[] taps = Kernels.convTaps(weight, D, K); // [K, D]: each tap contiguous in d, like dx and x
         par.parallelFor(D, (long) B * L * K * 2, (d0, d1) -> {
             int n = d1 - d0;
-            float[] wT = new float[K * n]; // [k][d - d0]: each tap contiguous in d, like dx and x
-            for (int d = d0; d < d1; d++) {
-                for (int k = 0; k < K; k++) {
-                    wT[k * n + d - d0] = weight[d * K + k];
-                }
-            }
             // One sequence's sums in float (vectorised over channels), added into double per sequence.
             float[] dwSeq = new float[K * n];
             double[] dw = new double[K * n];
@@ -98,7 +93,7 @@ public final class CausalConv1d {
                         if (s < 0) {
                             continue; // that tap read the zero padding
                         }
-                        Kernels.convBackwardTap(dwSeq, k * n, dx, dxOff + (b * L + s) * dxStride + d0, wT, k * n,
+                        Kernels.convBackwardTap(dwSeq, k * n, dx, dxOff + (b * L + s) * dxStride + d0, taps, k * D + d0,
                                 dOut, g + d0, x, xOff + (b * L + s) * xStride + d0, n);
                     }
                 }

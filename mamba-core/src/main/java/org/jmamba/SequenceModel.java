@@ -114,7 +114,8 @@ public interface SequenceModel extends AutoCloseable {
      * The model's parameters (the fp32 master copy; shared, not copied).
      *
      * @throws IllegalStateException if the model was made for inference only and keeps no fp32
-     *                               copy (a bf16 or int8 model from {@link Mamba#load(java.nio.file.Path, org.jmamba.cpu.CpuOptions)})
+     *                               copy (a bf16 or int8 model from {@link Mamba#load(java.nio.file.Path, org.jmamba.cpu.CpuOptions)},
+     *                               or any model it loaded with its weights off the heap)
      */
     MambaWeights weights();
 

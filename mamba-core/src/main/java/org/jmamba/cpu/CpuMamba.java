@@ -15,6 +15,7 @@ import org.jmamba.SequenceModel;
 import org.jmamba.io.Checkpoints;
 import org.jmamba.io.TensorSource;
 import org.jmamba.kernels.Kernels;
+import org.jmamba.kernels.OffHeapMatrices;
 import org.jmamba.kernels.WeightType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,21 +31,32 @@ public final class CpuMamba implements SequenceModel {
 
     /**
      * The f32 master weights that training reads and updates; null for a model made by
-     * {@link #forInference} with a bf16 or int8 weight type, which keeps only {@link #packed}.
+     * {@link #forInference} with a bf16 or int8 weight type, or loaded with its weights off the
+     * heap, which keeps only {@link #packed}.
      */
     private final MambaWeights master;
     private final MambaConfig config;
     private final Parallel par;
     /** What the inference paths read: the large matrices in the storage type (wrapping the master when f32). */
     private final InferenceWeights packed;
+    /**
+     * The native memory and file mappings of {@link #packed}'s matrices when they live off the heap
+     * ({@link WeightMemory#OFF_HEAP}), freed by {@link #close()}; null when they are on the heap.
+     */
+    private final OffHeapMatrices offHeap;
     /** Tables derived from the weights, rebuilt by {@link #weightsUpdated()}. */
     private volatile Derived derived;
     private volatile boolean closed;
 
     private CpuMamba(MambaWeights master, InferenceWeights packed, CpuOptions options) {
+        this(master, packed, options, null);
+    }
+
+    private CpuMamba(MambaWeights master, InferenceWeights packed, CpuOptions options, OffHeapMatrices offHeap) {
         this.config = packed.config();
         this.packed = packed;
         this.master = master;
+        this.offHeap = offHeap;
         this.derived = Derived.of(packed);
         this.par = new Parallel(options.threads(), options.gemm()); // last: nothing to shut down if the above fails
     }
@@ -71,10 +83,22 @@ public final class CpuMamba implements SequenceModel {
     }
 
     /**
-     * A model for inference read straight from a checkpoint's tensors: a bf16 or int8 model packs
-     * each large matrix as it is read ({@link InferenceWeights#read}), so loading never holds the
-     * fp32 model, only the packed one and one fp32 matrix at a time. An f32 model keeps its
-     * weights as the trainable master, as {@link #forInference(MambaWeights, CpuOptions)} does.
+     * A model for inference read straight from a checkpoint's tensors, its large matrices kept where
+     * {@link CpuOptions#weightMemory()} says:
+     * <ul>
+     *   <li>{@link WeightMemory#OFF_HEAP} (the default, when {@link OffHeapMatrices#available()}:
+     *       Java 22+ with the Vector API): each matrix that the checkpoint stores in exactly the
+     *       weight type (F32 or BF16 safetensors) is memory-mapped from the file, zero copy; others
+     *       are converted tensor by tensor into native memory that {@link #close()} frees. Only the
+     *       small tensors are on the heap, and the model is for inference only, f32 included. Where
+     *       off-heap weights are unavailable, or an f32 model has a {@link CpuOptions#gemm() GEMM
+     *       engine} (which reads arrays), it falls back to the heap (logged).</li>
+     *   <li>{@link WeightMemory#HEAP}: a bf16 or int8 model packs each large matrix as it is read
+     *       ({@link InferenceWeights#read}), so loading never holds the fp32 model, only the packed
+     *       one and one fp32 matrix at a time. An f32 model keeps its weights as the trainable
+     *       master, as {@link #forInference(MambaWeights, CpuOptions)} does.</li>
+     * </ul>
+     * Both give the same logits, bit for bit.
      *
      * @throws org.jmamba.io.CheckpointException if the tensors do not match {@code config}
      */
@@ -82,10 +106,36 @@ public final class CpuMamba implements SequenceModel {
         Objects.requireNonNull(src, "src");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(options, "options");
+        if (memoryFor(options) == WeightMemory.OFF_HEAP) {
+            OffHeapMatrices store = OffHeapMatrices.open();
+            try {
+                InferenceWeights w = InferenceWeights.read(src, config, options.weightType(), store);
+                CpuMamba m = logged(new CpuMamba(null, w, options, store), options);
+                log.debug("{} weights off the heap: {} bytes mapped from {}, {} bytes of native memory",
+                        options.weightType(), store.mappedBytes(), src.path(), store.allocatedBytes());
+                return m;
+            } catch (RuntimeException | Error e) {
+                store.close(); // nothing stays mapped or allocated when loading fails
+                throw e;
+            }
+        }
         if (options.weightType() == WeightType.F32) {
             return forInference(Checkpoints.readWeights(src, config), options);
         }
         return logged(new CpuMamba(null, InferenceWeights.read(src, config, options.weightType()), options), options);
+    }
+
+    /** Where a model loaded with {@code options} keeps its large matrices: the request, or the heap where it cannot be met. */
+    static WeightMemory memoryFor(CpuOptions options) {
+        if (options.weightMemory() == WeightMemory.HEAP || !OffHeapMatrices.available()) {
+            return WeightMemory.HEAP; // unavailable: OffHeapMatrices logged why, once
+        }
+        if (options.gemm() != null && options.weightType() == WeightType.F32) {
+            log.info("f32 weights stay on the heap: the GEMM engine ({}) reads Java arrays",
+                    options.gemm().getClass().getName());
+            return WeightMemory.HEAP;
+        }
+        return WeightMemory.OFF_HEAP;
     }
 
     private static CpuMamba create(MambaWeights weights, CpuOptions options, boolean keepMaster) {
@@ -96,9 +146,9 @@ public final class CpuMamba implements SequenceModel {
     }
 
     private static CpuMamba logged(CpuMamba m, CpuOptions options) {
-        log.debug("CPU Mamba model: {} layers, dModel {}, {} parameters, {} threads, {} weights{}", m.config.nLayer(),
-                m.config.dModel(), m.config.parameterCount(), options.threads(), options.weightType(),
-                m.master != null ? "" : " (inference only)");
+        log.debug("CPU Mamba model: {} layers, dModel {}, {} parameters, {} threads, {} weights on the {}{}",
+                m.config.nLayer(), m.config.dModel(), m.config.parameterCount(), options.threads(),
+                options.weightType(), m.offHeap != null ? "off-heap" : "heap", m.master != null ? "" : " (inference only)");
         return m;
     }
 
@@ -128,7 +178,9 @@ public final class CpuMamba implements SequenceModel {
     private MambaWeights master(String what) {
         if (master == null) {
             throw new IllegalStateException(what + " needs the f32 master weights, and this model keeps only its "
-                    + packed.type() + " matrices (made for inference); create it with CpuMamba.create to train it");
+                    + packed.type() + " matrices" + (offHeap != null ? " off the heap" : "")
+                    + " (made for inference); create it with CpuMamba.create"
+                    + (offHeap != null ? ", or load it with f32 weights and WeightMemory.HEAP," : "") + " to train it");
         }
         return master;
     }
@@ -537,7 +589,10 @@ public final class CpuMamba implements SequenceModel {
         return master("weights()");
     }
 
-    /** Whether this model keeps its f32 master weights (false only for bf16/int8 {@link #forInference}). */
+    /**
+     * Whether this model keeps its f32 master weights (false for a bf16/int8 {@link #forInference},
+     * and for any model loaded with its weights off the heap).
+     */
     public boolean trainable() {
         return master != null;
     }
@@ -545,6 +600,25 @@ public final class CpuMamba implements SequenceModel {
     /** The matrices the inference paths read, in the storage type of the options. */
     public InferenceWeights inferenceWeights() {
         return packed;
+    }
+
+    /** Where the large matrices live: {@link WeightMemory#OFF_HEAP} only for a model loaded that way. */
+    public WeightMemory weightMemory() {
+        return offHeap != null ? WeightMemory.OFF_HEAP : WeightMemory.HEAP;
+    }
+
+    /**
+     * Bytes of the large matrices held outside the heap: native memory allocated for them plus
+     * checkpoint regions mapped (0 for heap weights). Mapped bytes take physical memory only as the
+     * operating system pages them in, and are shared with other processes mapping the same file.
+     */
+    public long offHeapBytes() {
+        return offHeap == null ? 0 : offHeap.allocatedBytes() + offHeap.mappedBytes();
+    }
+
+    /** Of {@link #offHeapBytes()}, the bytes mapped straight from the checkpoint (zero copy). */
+    public long mappedBytes() {
+        return offHeap == null ? 0 : offHeap.mappedBytes();
     }
 
     /** The model's thread count. */
@@ -562,18 +636,28 @@ public final class CpuMamba implements SequenceModel {
         packed.update(master);
     }
 
-    /** Shuts the thread pool down; later calls throw {@link IllegalStateException}. */
+    /**
+     * Shuts the thread pool down and frees off-heap weights (unmapping the checkpoint); later calls
+     * throw {@link IllegalStateException}, as does a call still running on another thread that
+     * reaches freed weights (it never reads freed memory).
+     */
     @Override
     public void close() {
         closed = true;
-        par.close();
+        try {
+            par.close();
+        } finally {
+            if (offHeap != null) {
+                offHeap.close();
+            }
+        }
     }
 
     // ---- argument checks ----
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("model is closed");
+            throw new IllegalStateException("model is closed" + (offHeap != null ? " (its off-heap weights are freed)" : ""));
         }
     }
 

@@ -1,14 +1,24 @@
 package org.jmamba.cpu;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
 import org.jmamba.FloatTensor;
 import org.jmamba.LayerWeights;
 import org.jmamba.MambaConfig;
 import org.jmamba.MambaWeights;
+import org.jmamba.io.CheckpointException;
 import org.jmamba.io.Checkpoints;
+import org.jmamba.io.DType;
+import org.jmamba.io.FileRegion;
+import org.jmamba.io.TensorInfo;
 import org.jmamba.io.TensorSource;
+import org.jmamba.kernels.OffHeapMatrices;
 import org.jmamba.kernels.PackedMatrix;
 import org.jmamba.kernels.WeightType;
 
@@ -23,6 +33,10 @@ import org.jmamba.kernels.WeightType;
  * This object holds no reference to the master's large arrays in that case, so a model that drops
  * the master ({@link CpuMamba#forInference}) keeps only the packed bytes. Training always uses the
  * master.
+ *
+ * <p>Read from a checkpoint with an {@link OffHeapMatrices} store, the large matrices live off the
+ * heap instead: mapped from the file where it stores them in exactly the weight type, else converted
+ * into the store's native memory. The small tensors stay on the heap either way.
  */
 public final class InferenceWeights {
     private final WeightType type;
@@ -72,20 +86,48 @@ public final class InferenceWeights {
      * @throws org.jmamba.io.CheckpointException if the tensors do not match the config
      */
     public static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type) {
+        Objects.requireNonNull(type, "type");
+        return read(src, config, type, (stored, shape, data) -> pack(data.get(), type));
+    }
+
+    /**
+     * {@link #read(TensorSource, MambaConfig, WeightType)} with the large matrices off the heap, in
+     * {@code store} (which the caller owns and closes). A matrix the source stores in a file
+     * ({@link TensorSource#fileRegion}) little-endian in exactly {@code type} (F32 as f32, BF16 as
+     * bf16) is mapped from the file and never read; any other (F16 or F64 tensors, int8, torch
+     * checkpoints) is read as fp32 and converted into the store, one tensor at a time. The result
+     * is the same bits as the heap form: the same rounding, the same kernels' operation order.
+     *
+     * @throws org.jmamba.io.CheckpointException if the tensors do not match the config, or a
+     *                                           tensor's data cannot be mapped
+     */
+    public static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type, OffHeapMatrices store) {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(store, "store");
+        return read(src, config, type, (stored, shape, data) -> offHeap(src, stored, shape, data, type, store));
+    }
+
+    /** Makes one large matrix of its name in the source, its validated shape and its (lazy) fp32 data. */
+    @FunctionalInterface
+    private interface MatrixMaker {
+        PackedMatrix make(String stored, int[] shape, Supplier<FloatTensor> data);
+    }
+
+    private static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type, MatrixMaker maker) {
         MambaConfig c = config;
         PackedMatrix[][] projections = new PackedMatrix[c.nLayer()][4];
         Map<String, FloatTensor> small = new HashMap<>();
         PackedMatrix[] embeddingAndHead = new PackedMatrix[2];
-        Checkpoints.readEach(src, c, (name, t) -> {
+        Checkpoints.visitEach(src, c, (name, stored, shape, data) -> {
             int projection = PROJECTIONS.indexOf(projectionName(name));
             if (name.equals("backbone.embeddings.weight")) {
-                embeddingAndHead[0] = pack(t, type);
+                embeddingAndHead[0] = maker.make(stored, shape, data);
             } else if (name.equals("lm_head.weight")) {
-                embeddingAndHead[1] = pack(t, type);
+                embeddingAndHead[1] = maker.make(stored, shape, data);
             } else if (projection >= 0) {
-                projections[layerIndex(name)][projection] = pack(t, type);
+                projections[layerIndex(name)][projection] = maker.make(stored, shape, data);
             } else {
-                small.put(name, t);
+                small.put(name, data.get());
             }
         });
         LayerMatrices[] layers = new LayerMatrices[c.nLayer()];
@@ -102,6 +144,42 @@ public final class InferenceWeights {
         PackedMatrix embedding = embeddingAndHead[0];
         PackedMatrix head = c.tieEmbeddings() ? embedding : embeddingAndHead[1];
         return new InferenceWeights(c, type, layers, vectors, small.get("backbone.norm_f.weight").data(), head, embedding);
+    }
+
+    /**
+     * One large matrix into {@code store}: mapped when the source stores it in a file as exactly
+     * {@code type}, else read and converted.
+     */
+    private static PackedMatrix offHeap(TensorSource src, String stored, int[] shape, Supplier<FloatTensor> data,
+                                        WeightType type, OffHeapMatrices store) {
+        int rows = shape[0];
+        int cols = shape[1];
+        TensorInfo info = src.info(stored);
+        Optional<FileRegion> region = src.fileRegion(stored);
+        if (region.isPresent() && storedAs(info.dtype(), type)) {
+            FileRegion r = region.get();
+            long want = (long) rows * cols * info.dtype().byteSize();
+            try {
+                // The source checked the region when it opened the file; the file may have
+                // changed since, and reading a mapping past its end would crash the JVM.
+                long size = Files.size(r.file());
+                if (r.length() != want || r.end() > size) {
+                    throw CheckpointException.tensor(r.file(), stored, "data of " + r.length() + " bytes at "
+                            + r.offset() + " (" + want + " expected) lies outside the file of " + size
+                            + " bytes (was it changed while loading?)");
+                }
+                return store.map(r.file(), r.offset(), rows, cols, type);
+            } catch (IOException e) {
+                throw CheckpointException.tensor(r.file(), stored, "cannot map its data: " + e, e);
+            }
+        }
+        FloatTensor t = data.get();
+        return store.pack(t.data(), rows, cols, type);
+    }
+
+    /** Whether a tensor stored as {@code dtype} is already in {@code type}'s layout (little-endian f32, bf16). */
+    private static boolean storedAs(DType dtype, WeightType type) {
+        return (dtype == DType.F32 && type == WeightType.F32) || (dtype == DType.BF16 && type == WeightType.BF16);
     }
 
     /** The packed projections of a block, in {@link LayerMatrices}' order, by their name after "mixer.". */
@@ -121,6 +199,7 @@ public final class InferenceWeights {
     }
 
     private static PackedMatrix pack(FloatTensor t, WeightType type) {
+        // heap: F32 wraps the array just read (no copy), the others copy and round it
         return PackedMatrix.pack(t.data(), t.shape()[0], t.shape()[1], type);
     }
 

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.jmamba.FloatTensor;
 import org.jmamba.LayerWeights;
@@ -144,6 +145,31 @@ public final class Checkpoints {
      */
     public static void readEach(TensorSource src, MambaConfig config, BiConsumer<String, FloatTensor> sink) {
         Objects.requireNonNull(sink, "sink");
+        visitEach(src, config, (name, stored, shape, data) -> sink.accept(name, data.get()));
+    }
+
+    /** What {@link #visitEach} hands over for one tensor. */
+    @FunctionalInterface
+    public interface TensorVisitor {
+        /**
+         * @param name   the Hugging Face name
+         * @param stored the name in the source (for {@link TensorSource#info} or {@link TensorSource#fileRegion})
+         * @param shape  the validated shape the model uses ({@code [dInner, K]} for a conv weight
+         *               stored as {@code [dInner, 1, K]})
+         * @param data   reads the tensor as fp32 when called; not calling it reads nothing
+         */
+        void visit(String name, String stored, int[] shape, Supplier<FloatTensor> data);
+    }
+
+    /**
+     * {@link #readEach} that leaves reading to the visitor: each tensor is handed over unread, with
+     * a supplier that reads it. A loader that can use a tensor's stored bytes directly (mapping them,
+     * {@link TensorSource#fileRegion}) skips the read. Validation is the same, all done before the
+     * first tensor is handed over; a tied head stored beside the embedding is still compared with it
+     * (both are read for that, the embedding then handed over already read).
+     */
+    public static void visitEach(TensorSource src, MambaConfig config, TensorVisitor visitor) {
+        Objects.requireNonNull(visitor, "visitor");
         // Every layer has at least 9 tensors. A config claiming more layers than the file can hold
         // is rejected before the expected-shape table (which grows with nLayer) is built.
         long minimum = 2 + 9L * config.nLayer();
@@ -186,15 +212,19 @@ public final class Checkpoints {
         }
 
         for (Map.Entry<String, int[]> e : expected.entrySet()) {
-            FloatTensor t = new FloatTensor(src.readFloats(stored.get(e.getKey())), e.getValue());
+            String name = stored.get(e.getKey());
+            int[] shape = e.getValue();
+            Supplier<FloatTensor> data = () -> new FloatTensor(src.readFloats(name), shape);
             if (lmHeadTied != null && e.getKey().equals(HF_EMBEDDING)) {
+                FloatTensor t = data.get();
                 float[] head = src.readFloats(lmHeadTied);
                 if (!Arrays.equals(head, t.data())) {
                     throw CheckpointException.tensor(src.fileOf(lmHeadTied), lmHeadTied,
                             "differs from the embedding but the config ties them (tie_word_embeddings / tie_embeddings)");
                 }
+                data = () -> t;
             }
-            sink.accept(e.getKey(), t);
+            visitor.visit(e.getKey(), name, shape, data);
         }
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.jmamba.FloatTensor;
 
 /**
@@ -36,6 +37,17 @@ public interface TensorSource extends AutoCloseable {
     /** The file holding {@code name} (a shard for sharded checkpoints), for messages. */
     default Path fileOf(String name) {
         return path();
+    }
+
+    /**
+     * Where {@code name}'s raw bytes ({@link #openRaw}) lie in a file, when the source stores them
+     * there contiguously and uncompressed, so that a loader may map them instead of reading them
+     * (safetensors files and their shards); empty otherwise (the default, e.g. a torch zip). The
+     * region was checked against the file when the source was opened.
+     */
+    default Optional<FileRegion> fileRegion(String name) {
+        info(name); // throws for an unknown tensor, as every other method does
+        return Optional.empty();
     }
 
     /** A floating-point tensor (F32, F16, BF16 exactly; F64 rounded to nearest) as fp32. */

@@ -25,20 +25,31 @@ public final class Int8Blocks {
      * @param scales receives rows*blocksPerRow(k) scales
      */
     public static void quantize(float[] w, int rows, int k, byte[] q, float[] scales) {
+        quantize(w, 0, rows, k, q, scales);
+    }
+
+    /**
+     * Quantises rows {@code [r0, r0 + rows)} of a row-major matrix of row length {@code k}, held in
+     * {@code w} from row 0, into {@code q} and {@code scales} from their index 0 (row {@code r0}
+     * goes to row 0): the same values {@link #quantize(float[], int, int, byte[], float[])} gives
+     * those rows, so a large matrix can be quantised a few rows at a time.
+     */
+    public static void quantize(float[] w, int r0, int rows, int k, byte[] q, float[] scales) {
         int bpr = blocksPerRow(k);
         for (int r = 0; r < rows; r++) {
+            int wr = (r0 + r) * k;
             for (int b = 0; b < bpr; b++) {
                 int k0 = b * BLOCK;
                 int k1 = Math.min(k, k0 + BLOCK);
                 float amax = 0f;
                 for (int i = k0; i < k1; i++) {
-                    amax = Math.max(amax, Math.abs(w[r * k + i]));
+                    amax = Math.max(amax, Math.abs(w[wr + i]));
                 }
                 float s = amax / 127f;
                 float inv = s > 0f ? 1f / s : 0f;
                 scales[r * bpr + b] = s;
                 for (int i = k0; i < k1; i++) {
-                    int v = Math.round(w[r * k + i] * inv); // round to nearest (ties away from zero)
+                    int v = Math.round(w[wr + i] * inv); // round to nearest (ties away from zero)
                     q[r * k + i] = (byte) Math.max(-127, Math.min(127, v));
                 }
             }

@@ -17,8 +17,14 @@ import java.util.Objects;
  * more tokens per second. Products over many rows (prefill, a batch at decode) widen W a panel at a
  * time straight into the transposed layout of the blocked f32 kernel ({@link PanelSource}),
  * amortising the widening over all rows.
+ *
+ * <p>The heap kinds are nested here. A model loaded from a checkpoint may instead hold its matrices
+ * off the heap ({@link OffHeapMatrices}: the same three storage types in a
+ * {@code java.lang.foreign.MemorySegment}, allocated or mapped from the file), implemented in the
+ * Java 22 layer of this package; that is why the class is not sealed. The constructor stays
+ * package-private: only this package defines kinds of matrices.
  */
-public abstract sealed class PackedMatrix permits PackedMatrix.F32, PackedMatrix.Bf16Matrix, PackedMatrix.Int8Matrix {
+public abstract class PackedMatrix {
     /** Up to this many rows of input the fused (streaming) kernels are used, above it the panel kernel. */
     static final int FUSED_MAX_ROWS = Kernels.FEW_ROWS;
 
@@ -64,7 +70,11 @@ public abstract sealed class PackedMatrix permits PackedMatrix.F32, PackedMatrix
     /** Bytes one full pass over the matrix reads (weights and scales): the decode traffic. */
     public abstract long bytes();
 
-    /** Re-reads the f32 master (after an optimiser step); {@code w} must have the original size. */
+    /**
+     * Re-reads the f32 master (after an optimiser step); {@code w} must have the original size.
+     * Off-heap matrices ({@link OffHeapMatrices}) are read-only and throw
+     * {@link UnsupportedOperationException}.
+     */
     public abstract void update(float[] w);
 
     /**

@@ -7,9 +7,11 @@ import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Stream;
@@ -18,11 +20,14 @@ import org.jmamba.MambaConfig;
 import org.jmamba.MambaState;
 import org.jmamba.MambaWeights;
 import org.jmamba.SequenceModel;
+import org.jmamba.cpu.CpuMamba;
 import org.jmamba.cpu.CpuOptions;
+import org.jmamba.cpu.WeightMemory;
 import org.jmamba.io.AtomicFiles;
 import org.jmamba.io.Checkpoints;
 import org.jmamba.io.ConfigJson;
 import org.jmamba.io.TokenIds;
+import org.jmamba.kernels.OffHeapMatrices;
 import org.jmamba.kernels.WeightType;
 import org.jmamba.train.ModelInit;
 
@@ -36,6 +41,12 @@ import org.jmamba.train.ModelInit;
  * <p>Heap figures come from the JVM's memory pools after a full collection ({@link System#gc()}):
  * {@code heap_model_bytes} is what the loaded model keeps; {@code heap_peak_bytes} bounds from
  * above what loading needed at its peak (the sum of each heap pool's peak during the load).
+ *
+ * <p>Each repetition loads the checkpoint twice, with its weights on the heap
+ * ({@link WeightMemory#HEAP}: the unprefixed fields, as before) and off it
+ * ({@link WeightMemory#OFF_HEAP}: the {@code off_heap_} fields, when this JVM has the Java 22
+ * layer), and {@code runs} lists every load with its time and the heap in use after it: the claim
+ * that off-heap weights keep the heap small, as a number.
  */
 public final class LoadBenchmark {
     /**
@@ -108,35 +119,90 @@ public final class LoadBenchmark {
         r.put("parameters", c.parameterCount());
         r.put("checkpoint_bytes", sizeOf(weights));
         CpuOptions options = new CpuOptions(o.threads(), o.dtype());
-        double[] seconds = new double[o.repetitions()];
-        long modelBytes = 0;
-        long peakBytes = 0;
-        double firstStep = 0;
-        for (int rep = 0; rep < seconds.length; rep++) {
-            long before = heapUsedAfterGc();
-            resetPeaks();
-            long t0 = System.nanoTime();
-            try (SequenceModel m = Mamba.load(dir, options)) {
-                seconds[rep] = (System.nanoTime() - t0) / 1e9;
-                peakBytes = Math.max(peakBytes, peakSum() - before);
-                modelBytes = heapUsedAfterGc() - before;
-                if (rep == 0) { // later loads find the kernels already compiled
-                    try (MambaState s = m.newState(1)) {
-                        long s0 = System.nanoTime();
-                        m.step(s, new int[] {0});
-                        firstStep = (System.nanoTime() - s0) / 1e9;
-                    }
+        boolean offHeap = OffHeapMatrices.available();
+        List<WeightMemory> memories = offHeap ? List.of(WeightMemory.HEAP, WeightMemory.OFF_HEAP) : List.of(WeightMemory.HEAP);
+        Map<WeightMemory, Series> series = new LinkedHashMap<>();
+        List<Map<String, Object>> runs = new ArrayList<>();
+        for (WeightMemory memory : memories) {
+            series.put(memory, new Series(o.repetitions()));
+        }
+        for (int rep = 0; rep < o.repetitions(); rep++) {
+            for (WeightMemory memory : memories) { // heap, then off-heap, in every repetition
+                Series s = series.get(memory);
+                loadOnce(dir, options.withWeightMemory(memory), rep, s);
+                Map<String, Object> run = new LinkedHashMap<>();
+                run.put("repetition", rep);
+                run.put("weight_memory", s.actual.label());
+                run.put("load_s", CpuBenchmark.round(s.seconds[rep]));
+                run.put("heap_after_load_bytes", s.heapAfter[rep]);
+                runs.add(run);
+            }
+        }
+        report(r, "", series.get(WeightMemory.HEAP), c);
+        r.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
+        r.put("off_heap_available", offHeap);
+        if (offHeap) {
+            Series s = series.get(WeightMemory.OFF_HEAP);
+            report(r, "off_heap_", s, c);
+            r.put("off_heap_mapped_bytes", s.mappedBytes);
+            r.put("off_heap_native_bytes", s.offHeapBytes - s.mappedBytes);
+        } else {
+            r.put("off_heap_unavailable_reason", OffHeapMatrices.unavailableReason());
+        }
+        r.put("runs", runs);
+        return r;
+    }
+
+    /** The loads of one weight memory. */
+    private static final class Series {
+        final double[] seconds;
+        final long[] heapAfter;
+        WeightMemory actual = WeightMemory.HEAP;
+        long modelBytes;
+        long peakBytes;
+        double firstStep;
+        long offHeapBytes;
+        long mappedBytes;
+
+        Series(int repetitions) {
+            seconds = new double[repetitions];
+            heapAfter = new long[repetitions];
+        }
+    }
+
+    /** One timed {@link Mamba#load}, its heap after a collection, and (first time) its first decode step. */
+    private static void loadOnce(Path dir, CpuOptions options, int rep, Series s) {
+        long before = heapUsedAfterGc();
+        resetPeaks();
+        long t0 = System.nanoTime();
+        try (SequenceModel m = Mamba.load(dir, options)) {
+            s.seconds[rep] = (System.nanoTime() - t0) / 1e9;
+            s.peakBytes = Math.max(s.peakBytes, peakSum() - before);
+            long after = heapUsedAfterGc();
+            s.heapAfter[rep] = after;
+            s.modelBytes = after - before;
+            if (m instanceof CpuMamba cm) {
+                s.actual = cm.weightMemory();
+                s.offHeapBytes = cm.offHeapBytes();
+                s.mappedBytes = cm.mappedBytes();
+            }
+            if (rep == 0) { // later loads find the kernels already compiled
+                try (MambaState st = m.newState(1)) {
+                    long s0 = System.nanoTime();
+                    m.step(st, new int[] {0});
+                    s.firstStep = (System.nanoTime() - s0) / 1e9;
                 }
             }
         }
-        r.put("load_s", CpuBenchmark.round(CpuBenchmark.median(seconds)));
-        r.put("load_s_best", CpuBenchmark.round(Arrays.stream(seconds).min().orElse(0)));
-        r.put("first_step_s", CpuBenchmark.round(firstStep));
-        r.put("heap_model_bytes", modelBytes);
-        r.put("heap_bytes_per_parameter", CpuBenchmark.round((double) modelBytes / c.parameterCount()));
-        r.put("heap_peak_bytes", peakBytes);
-        r.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
-        return r;
+    }
+
+    private static void report(Map<String, Object> r, String prefix, Series s, MambaConfig c) {
+        r.put(prefix + "load_s", CpuBenchmark.round(CpuBenchmark.median(s.seconds)));
+        r.put(prefix + "load_s_best", CpuBenchmark.round(Arrays.stream(s.seconds).min().orElse(0)));
+        r.put(prefix + "first_step_s", CpuBenchmark.round(s.firstStep));
+        r.put(prefix + "heap_model_bytes", s.modelBytes);
+        r.put(prefix + "heap_bytes_per_parameter", CpuBenchmark.round((double) s.modelBytes / c.parameterCount()));
+        r.put(prefix + "heap_peak_bytes", s.peakBytes);
     }
 
     private static long sizeOf(Path weights) throws IOException {

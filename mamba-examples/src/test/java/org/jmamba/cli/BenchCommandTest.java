@@ -66,11 +66,23 @@ class BenchCommandTest {
         assertTrue(j.get("checkpoint_bytes").asLong() > 4 * BenchShapes.TINY.parameterCount());
         assertTrue(j.get("load_s").asDouble() > 0);
         assertTrue(j.has("heap_model_bytes") && j.has("heap_peak_bytes") && j.has("first_step_s"));
+        // heap and off-heap weights, each load listed with its time and the heap in use after it
+        assertTrue(j.get("off_heap_available").asBoolean(), "the build runs on Java 22+ with the Vector API");
+        assertTrue(j.get("off_heap_load_s").asDouble() > 0);
+        assertTrue(j.get("off_heap_native_bytes").asLong() > 0, "int8 is converted into native memory");
+        assertEquals(0, j.get("off_heap_mapped_bytes").asLong());
+        assertTrue(j.has("off_heap_heap_model_bytes") && j.has("off_heap_heap_peak_bytes"));
+        JsonNode runs = j.get("runs");
+        assertEquals(2, runs.size());
+        assertEquals("heap", runs.get(0).get("weight_memory").asText());
+        assertEquals("off-heap", runs.get(1).get("weight_memory").asText());
+        assertTrue(runs.get(1).get("load_s").asDouble() > 0 && runs.get(1).get("heap_after_load_bytes").asLong() > 0);
 
         MambaConfig c = MambaConfig.of(16, 1, 32, 4, 2);
         Checkpoints.save(dir, ModelInit.initialize(c, 3), TokenIds.NONE);
         JsonNode g = bench("--mode", "load", "--model", dir.toString());
         assertEquals(c.parameterCount(), g.get("parameters").asLong());
+        assertTrue(g.get("off_heap_mapped_bytes").asLong() > 0, "f32 weights of an f32 checkpoint are mapped: " + g);
         assertEquals(dir.toString(), g.get("shape").asText());
 
         CliHarness.Run r = CliHarness.run("bench", "--mode", "decode", "--model", dir.toString());

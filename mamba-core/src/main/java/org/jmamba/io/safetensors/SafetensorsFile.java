@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.jmamba.io.CheckpointException;
+import org.jmamba.io.FileRegion;
 import org.jmamba.io.TensorInfo;
 import org.jmamba.io.TensorSource;
 
@@ -32,15 +34,17 @@ public final class SafetensorsFile implements TensorSource {
     private final Path path;
     private final SafetensorsHeader header;
     private final List<String> names;
+    private final long dataStart;
     private final long dataLength;
     private final long chunkSize;
     private volatile MappedByteBuffer[] chunks;
 
-    private SafetensorsFile(Path path, SafetensorsHeader header, long dataLength, long chunkSize,
+    private SafetensorsFile(Path path, SafetensorsHeader header, long dataStart, long dataLength, long chunkSize,
                             MappedByteBuffer[] chunks) {
         this.path = path;
         this.header = header;
         this.names = List.copyOf(header.entries().keySet());
+        this.dataStart = dataStart;
         this.dataLength = dataLength;
         this.chunkSize = chunkSize;
         this.chunks = chunks;
@@ -78,7 +82,7 @@ public final class SafetensorsFile implements TensorSource {
                 long at = i * chunkSize;
                 chunks[i] = ch.map(FileChannel.MapMode.READ_ONLY, dataStart + at, Math.min(chunkSize, dataLength - at));
             }
-            return new SafetensorsFile(file, header, dataLength, chunkSize, chunks);
+            return new SafetensorsFile(file, header, dataStart, dataLength, chunkSize, chunks);
         } catch (NoSuchFileException e) {
             throw new CheckpointException(file, "no such file", e);
         } catch (IOException e) {
@@ -126,6 +130,20 @@ public final class SafetensorsFile implements TensorSource {
             throw CheckpointException.tensor(path, name, "no such tensor in this file");
         }
         return e;
+    }
+
+    /**
+     * The tensor's bytes in this file: from {@code 8 + header length + begin}, {@code end - begin}
+     * of them, little-endian in the tensor's dtype. The header's offsets were checked against the
+     * data section on {@link #open} (inside it, not overlapping, exactly the dtype's size).
+     */
+    @Override
+    public Optional<FileRegion> fileRegion(String name) {
+        SafetensorsHeader.Entry e = entry(name);
+        if (chunks == null) {
+            throw CheckpointException.tensor(path, name, "file is closed");
+        }
+        return Optional.of(new FileRegion(path, dataStart + e.begin(), e.end() - e.begin()));
     }
 
     @Override

@@ -14,7 +14,9 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.jmamba.io.CheckpointException;
+import org.jmamba.io.FileRegion;
 import org.jmamba.io.TensorInfo;
 import org.jmamba.io.TensorSource;
 
@@ -195,6 +197,12 @@ public final class ShardedSafetensors implements TensorSource {
     @Override
     public InputStream openRaw(String name) {
         return shard(name).openRaw(name);
+    }
+
+    /** The region in the tensor's shard (see {@link SafetensorsFile#fileRegion}). */
+    @Override
+    public Optional<FileRegion> fileRegion(String name) {
+        return shard(name).fileRegion(name);
     }
 
     @Override

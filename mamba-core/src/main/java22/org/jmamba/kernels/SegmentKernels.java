@@ -1,0 +1,500 @@
+package org.jmamba.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The products of off-heap matrices ({@link SegmentMatrix}): the few-row (decode) kernels of
+ * {@link VectorKernels} with W read from a little-endian {@link MemorySegment} instead of an array,
+ * and {@link PanelSource}s that widen a segment for the many-row panel product, which is shared
+ * ({@link Kernels#gemmNT(float[], int, int, PanelSource, float[], int, int, float[], boolean, int, int, int, int, int, float[])}).
+ *
+ * <p><b>Keep in step with {@link VectorKernels}.</b> Each kernel here mirrors its array twin there
+ * line by line — the same species and block constants (copied below), the same four (f32, bf16)
+ * or two (int8) rows of W per pass, the same k chunks, the same bf16 and int8 widening, the same
+ * accumulators, the same fixed summation tree, tails and bias order — so that a model gives the same
+ * bits with its weights on or off the heap ({@code SegmentKernelsTest} checks bit equality on random
+ * shapes). A change to the int8 or bf16 widening, or to any order of operations, in VectorKernels
+ * must be made here too.
+ *
+ * <p>Loaded only on Java 22+ with the Vector API enabled (see {@link OffHeapMatrices}).
+ */
+final class SegmentKernels {
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** f32 and bf16 as checkpoints store them: little-endian, and possibly unaligned in a mapped file. */
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfShort S16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
+
+    // ---- copied from VectorKernels (same values, same reasons; see there)
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int LANES = F.length();
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final VectorSpecies<Short> SH = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final VectorSpecies<Byte> BL = LANES >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8)) : null;
+    private static final boolean INT8_VECTORS = LANES == 8 || LANES == 16;
+    private static final boolean INT8_FOUR_STEPS = Int8Blocks.BLOCK / LANES == 4;
+    private static final int NT_B_BLOCK_FLOATS = 1 << 16;
+    private static final int NT_KC = 1024;
+
+    private static final VectorShuffle<Float> X32 = LANES >= 64 ? VectorShuffle.fromOp(F, i -> i ^ 32) : null;
+    private static final VectorShuffle<Float> X16 = LANES >= 32 ? VectorShuffle.fromOp(F, i -> i ^ 16) : null;
+    private static final VectorShuffle<Float> X8 = LANES >= 16 ? VectorShuffle.fromOp(F, i -> i ^ 8) : null;
+    private static final VectorShuffle<Float> X4 = LANES >= 8 ? VectorShuffle.fromOp(F, i -> i ^ 4) : null;
+    private static final VectorShuffle<Float> X2 = VectorShuffle.fromOp(F, i -> i ^ 2);
+    private static final VectorShuffle<Float> X1 = VectorShuffle.fromOp(F, i -> i ^ 1);
+
+    private SegmentKernels() {
+    }
+
+    /** VectorKernels.sum: the lanes of v summed in a fixed pairwise order. */
+    private static float sum(FloatVector v) {
+        FloatVector s = v;
+        if (LANES >= 64) {
+            s = s.add(s.rearrange(X32));
+        }
+        if (LANES >= 32) {
+            s = s.add(s.rearrange(X16));
+        }
+        if (LANES >= 16) {
+            s = s.add(s.rearrange(X8));
+        }
+        if (LANES >= 8) {
+            s = s.add(s.rearrange(X4));
+        }
+        s = s.add(s.rearrange(X2));
+        s = s.add(s.rearrange(X1));
+        return s.lane(0);
+    }
+
+    private static void put(float[] c, int ci, float v, boolean accumulate) {
+        c[ci] = accumulate ? c[ci] + v : v;
+    }
+
+    // ---------------------------------------------------------------- element access
+
+    /** f32 element {@code i} of {@code w}. */
+    static float f32(MemorySegment w, long i) {
+        return w.get(F32, 4 * i);
+    }
+
+    /** bf16 element {@code i} of {@code w}, widened (exact). */
+    static float bf16(MemorySegment w, long i) {
+        return Bf16.toFloat(w.get(S16, 2 * i));
+    }
+
+    /** int8 element {@code i} of {@code q} (the byte, not yet scaled). */
+    static byte int8(MemorySegment q, long i) {
+        return q.get(I8, i);
+    }
+
+    /** LANES bf16 values from element {@code i}, widened as VectorKernels.bf16 widens them. */
+    private static FloatVector bf16Vector(MemorySegment w, long i) {
+        ShortVector s = ShortVector.fromMemorySegment(SH, w, 2 * i, LE);
+        IntVector x = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
+        return x.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** LANES int8 values from element {@code i}, widened as VectorKernels.widen widens them. */
+    private static FloatVector widen(MemorySegment q, long i) {
+        return (FloatVector) ByteVector.fromMemorySegment(BL, q, i, LE).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    // ---------------------------------------------------------------- f32
+
+    /**
+     * VectorKernels.gemmNT (the few-row form) with B [N, K] in f32 in {@code b}, row n at element
+     * {@code n*ldb}. More than {@link Kernels#FEW_ROWS} rows of A go to the panel product.
+     */
+    static void gemmNT(float[] a, int aOff, int lda, MemorySegment b, int ldb,
+                       float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
+                       int m0, int m1, int n0, int n1, int K) {
+        if (m1 <= m0 || n1 <= n0) {
+            return;
+        }
+        if (K == 0) {
+            emptyProduct(c, cOff, ldc, bias, accumulate, m0, m1, n0, n1);
+            return;
+        }
+        if (m1 - m0 > Kernels.FEW_ROWS) {
+            Kernels.gemmNT(a, aOff, lda, f32Panels(b, ldb), c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K, null);
+            return;
+        }
+        int kc = K <= NT_KC ? K : NT_KC;
+        int nc = Math.max(4, (NT_B_BLOCK_FLOATS / kc) & ~3);
+        for (int k0 = 0; k0 < K; k0 += kc) {
+            int kl = Math.min(kc, K - k0);
+            boolean acc = accumulate || k0 > 0;
+            float[] bs = k0 == 0 ? bias : null; // the bias is added once, with the first k chunk
+            for (int nb = n0; nb < n1; nb += nc) {
+                int ne = Math.min(n1, nb + nc);
+                int q = (ne - nb + 3) / 4;
+                for (int i = 0; i < q; i++) {
+                    int r0 = nb + i;
+                    int r1 = r0 + q < ne ? r0 + q : r0;
+                    int r2 = r0 + 2 * q < ne ? r0 + 2 * q : r1;
+                    int r3 = r0 + 3 * q < ne ? r0 + 3 * q : r2;
+                    for (int m = m0; m < m1; m++) {
+                        nt1x4(a, aOff + m * lda + k0, b, k0, ldb, r0, r1, r2, r3, kl, c, cOff + m * ldc, bs, acc);
+                    }
+                }
+            }
+        }
+    }
+
+    /** K = 0: every output is the bias (or zero), as ScalarKernels.gemmNT computes it. */
+    private static void emptyProduct(float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
+                                     int m0, int m1, int n0, int n1) {
+        for (int m = m0; m < m1; m++) {
+            for (int n = n0; n < n1; n++) {
+                float s = 0f;
+                if (bias != null) {
+                    s += bias[n];
+                }
+                put(c, cOff + m * ldc + n, s, accumulate);
+            }
+        }
+    }
+
+    /** VectorKernels.nt1x4: one row of A against rows r0..r3 of B (B[r, k] at element bk + r*ldb + k). */
+    private static void nt1x4(float[] a, int ai, MemorySegment b, int bk, int ldb, int r0, int r1, int r2, int r3,
+                              int K, float[] c, int ci, float[] bias, boolean acc) {
+        long b0 = 4 * ((long) r0 * ldb + bk), b1 = 4 * ((long) r1 * ldb + bk);
+        long b2 = 4 * ((long) r2 * ldb + bk), b3 = 4 * ((long) r3 * ldb + bk);
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        int k = 0;
+        for (; k <= K - LANES; k += LANES) {
+            FloatVector x = FloatVector.fromArray(F, a, ai + k);
+            long o = 4L * k;
+            c0 = x.fma(FloatVector.fromMemorySegment(F, b, b0 + o, LE), c0);
+            c1 = x.fma(FloatVector.fromMemorySegment(F, b, b1 + o, LE), c1);
+            c2 = x.fma(FloatVector.fromMemorySegment(F, b, b2 + o, LE), c2);
+            c3 = x.fma(FloatVector.fromMemorySegment(F, b, b3 + o, LE), c3);
+        }
+        float s0 = sum(c0), s1 = sum(c1);
+        float s2 = sum(c2), s3 = sum(c3);
+        for (; k < K; k++) {
+            float x = a[ai + k];
+            long o = 4L * k;
+            s0 += x * b.get(F32, b0 + o);
+            s1 += x * b.get(F32, b1 + o);
+            s2 += x * b.get(F32, b2 + o);
+            s3 += x * b.get(F32, b3 + o);
+        }
+        put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, acc);
+        if (r1 != r0) {
+            put(c, ci + r1, bias != null ? s1 + bias[r1] : s1, acc);
+        }
+        if (r2 != r1) {
+            put(c, ci + r2, bias != null ? s2 + bias[r2] : s2, acc);
+        }
+        if (r3 != r2) {
+            put(c, ci + r3, bias != null ? s3 + bias[r3] : s3, acc);
+        }
+    }
+
+    // ---------------------------------------------------------------- bf16
+
+    /** VectorKernels.bf16NT with W [N, K] as bf16 bit patterns in {@code w}, row n at element {@code n*ldw}. */
+    static void bf16NT(float[] a, int aOff, int lda, MemorySegment w, int ldw,
+                       float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
+                       int m0, int m1, int n0, int n1, int K) {
+        int q = (n1 - n0 + 3) / 4;
+        for (int i = 0; i < q; i++) {
+            int r0 = n0 + i;
+            int r1 = r0 + q < n1 ? r0 + q : r0;
+            int r2 = r0 + 2 * q < n1 ? r0 + 2 * q : r1;
+            int r3 = r0 + 3 * q < n1 ? r0 + 3 * q : r2;
+            for (int m = m0; m < m1; m++) {
+                bf16Rows4(a, aOff + m * lda, w, ldw, r0, r1, r2, r3, K, c, cOff + m * ldc, bias, accumulate);
+            }
+        }
+    }
+
+    private static void bf16Rows4(float[] a, int ai, MemorySegment w, int ldw, int r0, int r1, int r2, int r3, int K,
+                                  float[] c, int ci, float[] bias, boolean accumulate) {
+        long w0 = (long) r0 * ldw, w1 = (long) r1 * ldw, w2 = (long) r2 * ldw, w3 = (long) r3 * ldw;
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        int k = 0;
+        for (; k <= K - LANES; k += LANES) {
+            FloatVector x = FloatVector.fromArray(F, a, ai + k);
+            c0 = bf16Vector(w, w0 + k).fma(x, c0);
+            c1 = bf16Vector(w, w1 + k).fma(x, c1);
+            c2 = bf16Vector(w, w2 + k).fma(x, c2);
+            c3 = bf16Vector(w, w3 + k).fma(x, c3);
+        }
+        float s0 = sum(c0), s1 = sum(c1);
+        float s2 = sum(c2), s3 = sum(c3);
+        for (; k < K; k++) {
+            float x = a[ai + k];
+            s0 += x * bf16(w, w0 + k);
+            s1 += x * bf16(w, w1 + k);
+            s2 += x * bf16(w, w2 + k);
+            s3 += x * bf16(w, w3 + k);
+        }
+        put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, accumulate);
+        if (r1 != r0) {
+            put(c, ci + r1, bias != null ? s1 + bias[r1] : s1, accumulate);
+        }
+        if (r2 != r1) {
+            put(c, ci + r2, bias != null ? s2 + bias[r2] : s2, accumulate);
+        }
+        if (r3 != r2) {
+            put(c, ci + r3, bias != null ? s3 + bias[r3] : s3, accumulate);
+        }
+    }
+
+    // ---------------------------------------------------------------- block int8
+
+    /**
+     * VectorKernels.int8NT with W [N, K] in blocks of int8 ({@link Int8Blocks}): weight (n, k) is
+     * byte {@code n*K + k} of {@code q} times f32 {@code n*blocksPerRow(K) + k/BLOCK} of {@code scales}.
+     */
+    static void int8NT(float[] a, int aOff, int lda, MemorySegment q, MemorySegment scales,
+                       float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
+                       int m0, int m1, int n0, int n1, int K) {
+        if (!INT8_VECTORS) {
+            int8NTScalar(a, aOff, lda, q, scales, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
+            return;
+        }
+        int h = (n1 - n0 + 1) / 2;
+        for (int i = 0; i < h; i++) {
+            int na = n0 + i;
+            int nb = na + h < n1 ? na + h : na; // odd count: the last row pairs with itself
+            int m = m0;
+            for (; m + 1 < m1; m += 2) {
+                int8Rows2x2(a, aOff + m * lda, aOff + (m + 1) * lda, q, scales, K, na, nb,
+                        c, cOff + m * ldc, cOff + (m + 1) * ldc, bias, accumulate, nb != na);
+            }
+            if (m < m1) {
+                int8Rows2(a, aOff + m * lda, q, scales, K, na, nb, c, cOff + m * ldc, bias, accumulate, nb != na);
+            }
+        }
+    }
+
+    /** ScalarKernels.int8NT (what VectorKernels runs at widths other than 8 and 16 lanes). */
+    private static void int8NTScalar(float[] a, int aOff, int lda, MemorySegment q, MemorySegment scales,
+                                     float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
+                                     int m0, int m1, int n0, int n1, int K) {
+        int bpr = Int8Blocks.blocksPerRow(K);
+        for (int m = m0; m < m1; m++) {
+            int ai = aOff + m * lda;
+            for (int n = n0; n < n1; n++) {
+                float s = 0f;
+                for (int blk = 0; blk < bpr; blk++) {
+                    int k0 = blk * Int8Blocks.BLOCK;
+                    int k1 = Math.min(K, k0 + Int8Blocks.BLOCK);
+                    float bs = 0f;
+                    for (int k = k0; k < k1; k++) {
+                        bs += a[ai + k] * int8(q, (long) n * K + k);
+                    }
+                    s += bs * f32(scales, (long) n * bpr + blk);
+                }
+                if (bias != null) {
+                    s += bias[n];
+                }
+                put(c, cOff + m * ldc + n, s, accumulate);
+            }
+        }
+    }
+
+    /** VectorKernels.int8Rows2: rows na, nb (nb written only if {@code two}) against one row of A. */
+    private static void int8Rows2(float[] a, int ai, MemorySegment q, MemorySegment scales, int K, int na, int nb,
+                                  float[] c, int ci, float[] bias, boolean accumulate, boolean two) {
+        int bpr = Int8Blocks.blocksPerRow(K);
+        int full = K / Int8Blocks.BLOCK;
+        long q0 = (long) na * K, q1 = (long) nb * K;
+        long sa = (long) na * bpr, sb = (long) nb * bpr;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        for (int blk = 0; blk < full; blk++) {
+            int k0 = blk * Int8Blocks.BLOCK;
+            int k1 = k0 + LANES;
+            FloatVector x0 = FloatVector.fromArray(F, a, ai + k0);
+            FloatVector x1 = FloatVector.fromArray(F, a, ai + k1);
+            FloatVector p0 = widen(q, q0 + k0).mul(x0);
+            FloatVector p1 = widen(q, q1 + k0).mul(x0);
+            p0 = widen(q, q0 + k1).fma(x1, p0);
+            p1 = widen(q, q1 + k1).fma(x1, p1);
+            if (INT8_FOUR_STEPS) { // a constant: compiled as straight-line code or not at all
+                int k2 = k1 + LANES, k3 = k2 + LANES;
+                FloatVector x2 = FloatVector.fromArray(F, a, ai + k2);
+                FloatVector x3 = FloatVector.fromArray(F, a, ai + k3);
+                p0 = widen(q, q0 + k2).fma(x2, p0);
+                p1 = widen(q, q1 + k2).fma(x2, p1);
+                p0 = widen(q, q0 + k3).fma(x3, p0);
+                p1 = widen(q, q1 + k3).fma(x3, p1);
+            }
+            acc0 = p0.fma(FloatVector.broadcast(F, f32(scales, sa + blk)), acc0);
+            acc1 = p1.fma(FloatVector.broadcast(F, f32(scales, sb + blk)), acc1);
+        }
+        float s0 = sum(acc0), s1 = sum(acc1);
+        if (full < bpr) { // short last block
+            int k0 = full * Int8Blocks.BLOCK;
+            s0 += int8TailDot(a, ai, q, q0, k0, K) * f32(scales, sa + full);
+            s1 += int8TailDot(a, ai, q, q1, k0, K) * f32(scales, sb + full);
+        }
+        put(c, ci + na, bias != null ? s0 + bias[na] : s0, accumulate);
+        if (two) {
+            put(c, ci + nb, bias != null ? s1 + bias[nb] : s1, accumulate);
+        }
+    }
+
+    /** VectorKernels.int8TailDot: {@code Σ a[ai+k]·q[qi+k]} over the short last block, unscaled. */
+    private static float int8TailDot(float[] a, int ai, MemorySegment q, long qi, int k0, int K) {
+        FloatVector p = FloatVector.zero(F);
+        int k = k0;
+        for (; k <= K - LANES; k += LANES) {
+            p = widen(q, qi + k).fma(FloatVector.fromArray(F, a, ai + k), p);
+        }
+        float t = sum(p);
+        for (; k < K; k++) {
+            t += a[ai + k] * int8(q, qi + k);
+        }
+        return t;
+    }
+
+    /** VectorKernels.int8Rows2x2: rows na, nb against rows ai, aj of A, each output as int8Rows2 computes it. */
+    private static void int8Rows2x2(float[] a, int ai, int aj, MemorySegment q, MemorySegment scales, int K,
+                                    int na, int nb, float[] c, int ci, int cj, float[] bias, boolean accumulate,
+                                    boolean two) {
+        int bpr = Int8Blocks.blocksPerRow(K);
+        int full = K / Int8Blocks.BLOCK;
+        long q0 = (long) na * K, q1 = (long) nb * K;
+        long sna = (long) na * bpr, snb = (long) nb * bpr;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        FloatVector bcc0 = FloatVector.zero(F), bcc1 = FloatVector.zero(F);
+        for (int blk = 0; blk < full; blk++) {
+            int k0 = blk * Int8Blocks.BLOCK;
+            int k1 = k0 + LANES;
+            FloatVector x0 = FloatVector.fromArray(F, a, ai + k0), x1 = FloatVector.fromArray(F, a, ai + k1);
+            FloatVector y0 = FloatVector.fromArray(F, a, aj + k0), y1 = FloatVector.fromArray(F, a, aj + k1);
+            FloatVector f0 = widen(q, q0 + k0), f1 = widen(q, q1 + k0);
+            FloatVector p0 = f0.mul(x0), p1 = f1.mul(x0);
+            FloatVector e0 = f0.mul(y0), e1 = f1.mul(y0);
+            f0 = widen(q, q0 + k1);
+            f1 = widen(q, q1 + k1);
+            p0 = f0.fma(x1, p0);
+            p1 = f1.fma(x1, p1);
+            e0 = f0.fma(y1, e0);
+            e1 = f1.fma(y1, e1);
+            if (INT8_FOUR_STEPS) { // a constant: compiled as straight-line code or not at all
+                int k2 = k1 + LANES, k3 = k2 + LANES;
+                FloatVector x2 = FloatVector.fromArray(F, a, ai + k2), x3 = FloatVector.fromArray(F, a, ai + k3);
+                FloatVector y2 = FloatVector.fromArray(F, a, aj + k2), y3 = FloatVector.fromArray(F, a, aj + k3);
+                f0 = widen(q, q0 + k2);
+                f1 = widen(q, q1 + k2);
+                p0 = f0.fma(x2, p0);
+                p1 = f1.fma(x2, p1);
+                e0 = f0.fma(y2, e0);
+                e1 = f1.fma(y2, e1);
+                f0 = widen(q, q0 + k3);
+                f1 = widen(q, q1 + k3);
+                p0 = f0.fma(x3, p0);
+                p1 = f1.fma(x3, p1);
+                e0 = f0.fma(y3, e0);
+                e1 = f1.fma(y3, e1);
+            }
+            FloatVector sa = FloatVector.broadcast(F, f32(scales, sna + blk));
+            FloatVector sb = FloatVector.broadcast(F, f32(scales, snb + blk));
+            acc0 = p0.fma(sa, acc0);
+            acc1 = p1.fma(sb, acc1);
+            bcc0 = e0.fma(sa, bcc0);
+            bcc1 = e1.fma(sb, bcc1);
+        }
+        float r0 = sum(acc0), r1 = sum(acc1);
+        float u0 = sum(bcc0), u1 = sum(bcc1);
+        if (full < bpr) { // short last block
+            int k0 = full * Int8Blocks.BLOCK;
+            float sa = f32(scales, sna + full), sb = f32(scales, snb + full);
+            r0 += int8TailDot(a, ai, q, q0, k0, K) * sa;
+            r1 += int8TailDot(a, ai, q, q1, k0, K) * sb;
+            u0 += int8TailDot(a, aj, q, q0, k0, K) * sa;
+            u1 += int8TailDot(a, aj, q, q1, k0, K) * sb;
+        }
+        put(c, ci + na, bias != null ? r0 + bias[na] : r0, accumulate);
+        put(c, cj + na, bias != null ? u0 + bias[na] : u0, accumulate);
+        if (two) {
+            put(c, ci + nb, bias != null ? r1 + bias[nb] : r1, accumulate);
+            put(c, cj + nb, bias != null ? u1 + bias[nb] : u1, accumulate);
+        }
+    }
+
+    // ---------------------------------------------------------------- panels (many rows) and rows
+
+    /*
+     * The panel sources are PanelSource.f32 / bf16 / int8 reading a segment: one widened weight at a
+     * time into the transposed panel, the same values, so the shared panel product gives the same
+     * bits as for heap matrices.
+     */
+
+    /** {@link PanelSource#f32} over a segment: B [N, K] in f32, row n at element {@code n*ldb}. */
+    static PanelSource f32Panels(MemorySegment b, int ldb) {
+        return (n0, nl, k0, kl, panel, ld) -> {
+            for (int j = 0; j < nl; j++) {
+                long src = (long) (n0 + j) * ldb + k0;
+                for (int k = 0; k < kl; k++) {
+                    panel[k * ld + j] = f32(b, src + k);
+                }
+            }
+        };
+    }
+
+    /** {@link PanelSource#bf16} over a segment of bf16 bit patterns, row n at element {@code n*ldw}. */
+    static PanelSource bf16Panels(MemorySegment w, int ldw) {
+        return (n0, nl, k0, kl, panel, ld) -> {
+            for (int j = 0; j < nl; j++) {
+                long src = (long) (n0 + j) * ldw + k0;
+                for (int k = 0; k < kl; k++) {
+                    panel[k * ld + j] = bf16(w, src + k);
+                }
+            }
+        };
+    }
+
+    /** {@link PanelSource#int8} over segments of int8 blocks and their f32 scales. */
+    static PanelSource int8Panels(MemorySegment q, MemorySegment scales, int K) {
+        int bpr = Int8Blocks.blocksPerRow(K);
+        return (n0, nl, k0, kl, panel, ld) -> {
+            for (int j = 0; j < nl; j++) {
+                int n = n0 + j;
+                long src = (long) n * K;
+                for (int k = k0; k < k0 + kl; k++) {
+                    panel[(k - k0) * ld + j] = int8(q, src + k) * f32(scales, (long) n * bpr + k / Int8Blocks.BLOCK);
+                }
+            }
+        };
+    }
+
+    /** Row {@code n} of an f32 matrix with {@code cols} columns into {@code dst[off .. off+cols)}. */
+    static void f32Row(MemorySegment w, int cols, int n, float[] dst, int off) {
+        MemorySegment.copy(w, F32, 4L * n * cols, dst, off, cols);
+    }
+
+    /** Row {@code n} of a bf16 matrix, widened. */
+    static void bf16Row(MemorySegment w, int cols, int n, float[] dst, int off) {
+        long i = (long) n * cols;
+        for (int k = 0; k < cols; k++) {
+            dst[off + k] = bf16(w, i + k);
+        }
+    }
+
+    /** Row {@code n} of a block-int8 matrix, dequantised as PackedMatrix's int8 row is. */
+    static void int8Row(MemorySegment q, MemorySegment scales, int cols, int n, float[] dst, int off) {
+        int bpr = Int8Blocks.blocksPerRow(cols);
+        long i = (long) n * cols;
+        for (int k = 0; k < cols; k++) {
+            dst[off + k] = int8(q, i + k) * f32(scales, (long) n * bpr + k / Int8Blocks.BLOCK);
+        }
+    }
+}

@@ -44,7 +44,7 @@ final class SegmentKernels {
     private static final boolean INT8_VECTORS = LANES == 8 || LANES == 16;
     private static final boolean INT8_FOUR_STEPS = Int8Blocks.BLOCK / LANES == 4;
     private static final int NT_B_BLOCK_FLOATS = 1 << 16;
-    private static final int NT_KC = 1024;
+    private static final int NT_KC = 8192;
 
     private static final VectorShuffle<Float> X32 = LANES >= 64 ? VectorShuffle.fromOp(F, i -> i ^ 32) : null;
     private static final VectorShuffle<Float> X16 = LANES >= 32 ? VectorShuffle.fromOp(F, i -> i ^ 16) : null;

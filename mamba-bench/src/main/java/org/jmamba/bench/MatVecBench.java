@@ -1,7 +1,14 @@
 package org.jmamba.bench;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.jmamba.kernels.Bf16;
+import org.jmamba.kernels.OffHeapMatrices;
 import org.jmamba.kernels.PackedMatrix;
 import org.jmamba.kernels.WeightType;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -15,6 +22,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -28,6 +36,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * (f32 786,432; bf16 393,216; int8 221,184 with its scales), {@code memory} is 65,536 × 1,024
  * (f32 268,435,456; bf16 134,217,728; int8 75,497,472). GB/s = bytes / (score in µs) / 1000.
  * Compare with {@code BandwidthBench -p threads=1} run in the same command.
+ *
+ * <p>{@code memory} says where W lives: {@code heap} (Java arrays), {@code native} (copied into
+ * native memory of an {@link OffHeapMatrices} store) or {@code mapped} (written to a temporary file
+ * little-endian and mapped from it, as a loaded f32/bf16 checkpoint is; int8 has no mapped form and
+ * is skipped there). The off-heap forms need Java 22+; elsewhere they are skipped.
  * <pre>
  * java --add-modules jdk.incubator.vector -jar benchmarks.jar "MatVecBench|BandwidthBench" -p threads=1 -f 1
  * </pre>
@@ -45,12 +58,17 @@ public class MatVecBench {
     @Param({"cache", "memory"})
     public String footprint;
 
+    @Param({"heap", "native", "mapped"})
+    public String memory;
+
     private PackedMatrix w;
+    private OffHeapMatrices store;
+    private Path file;
     private float[] x;
     private float[] y;
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp() throws IOException {
         int rows = footprint.equals("cache") ? 256 : 65_536;
         int cols = footprint.equals("cache") ? 768 : 1_024;
         Random r = new Random(1);
@@ -58,12 +76,56 @@ public class MatVecBench {
         for (int i = 0; i < master.length; i++) {
             master[i] = (float) r.nextGaussian() * 0.02f;
         }
-        w = PackedMatrix.pack(master, rows, cols, WeightType.parse(dtype));
+        WeightType type = WeightType.parse(dtype);
+        switch (memory) {
+            case "heap" -> w = PackedMatrix.pack(master, rows, cols, type);
+            case "native" -> w = offHeapStore().pack(master, rows, cols, type);
+            case "mapped" -> {
+                if (type == WeightType.INT8) {
+                    throw new IllegalStateException("skipped: int8 has no mapped form (no checkpoint stores it)");
+                }
+                file = Files.createTempFile("jmamba-matvec", ".bin");
+                Files.write(file, littleEndian(master, type));
+                w = offHeapStore().map(file, 0, rows, cols, type);
+            }
+            default -> throw new IllegalArgumentException("memory: " + memory);
+        }
         x = new float[cols];
         for (int i = 0; i < cols; i++) {
             x[i] = (float) r.nextGaussian();
         }
         y = new float[rows];
+    }
+
+    private OffHeapMatrices offHeapStore() {
+        if (!OffHeapMatrices.available()) {
+            throw new IllegalStateException("skipped: " + OffHeapMatrices.unavailableReason());
+        }
+        store = OffHeapMatrices.open();
+        return store;
+    }
+
+    /** The matrix as a checkpoint stores it: f32, or bf16 bit patterns rounded as PackedMatrix rounds them. */
+    private static byte[] littleEndian(float[] w, WeightType type) {
+        ByteBuffer b = ByteBuffer.allocate(w.length * (type == WeightType.F32 ? 4 : 2)).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : w) {
+            if (type == WeightType.F32) {
+                b.putFloat(v);
+            } else {
+                b.putShort(Bf16.fromFloat(v));
+            }
+        }
+        return b.array();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+        if (store != null) {
+            store.close();
+        }
+        if (file != null) {
+            Files.deleteIfExists(file);
+        }
     }
 
     @Benchmark

@@ -44,19 +44,23 @@ public final class CpuMamba implements SequenceModel {
      * ({@link WeightMemory#OFF_HEAP}), freed by {@link #close()}; null when they are on the heap.
      */
     private final OffHeapMatrices offHeap;
+    /** Where the large matrices live (HEAP exactly when {@link #offHeap} is null). */
+    private final WeightMemory memory;
     /** Tables derived from the weights, rebuilt by {@link #weightsUpdated()}. */
     private volatile Derived derived;
     private volatile boolean closed;
 
     private CpuMamba(MambaWeights master, InferenceWeights packed, CpuOptions options) {
-        this(master, packed, options, null);
+        this(master, packed, options, null, WeightMemory.HEAP);
     }
 
-    private CpuMamba(MambaWeights master, InferenceWeights packed, CpuOptions options, OffHeapMatrices offHeap) {
+    private CpuMamba(MambaWeights master, InferenceWeights packed, CpuOptions options, OffHeapMatrices offHeap,
+                     WeightMemory memory) {
         this.config = packed.config();
         this.packed = packed;
         this.master = master;
         this.offHeap = offHeap;
+        this.memory = memory;
         this.derived = Derived.of(packed);
         this.par = new Parallel(options.threads(), options.gemm()); // last: nothing to shut down if the above fails
     }
@@ -87,18 +91,21 @@ public final class CpuMamba implements SequenceModel {
      * {@link CpuOptions#weightMemory()} says:
      * <ul>
      *   <li>{@link WeightMemory#OFF_HEAP} (the default, when {@link OffHeapMatrices#available()}:
-     *       Java 22+ with the Vector API): each matrix that the checkpoint stores in exactly the
-     *       weight type (F32 or BF16 safetensors) is memory-mapped from the file, zero copy; others
-     *       are converted tensor by tensor into native memory that {@link #close()} frees. Only the
-     *       small tensors are on the heap, and the model is for inference only, f32 included. Where
-     *       off-heap weights are unavailable, or an f32 model has a {@link CpuOptions#gemm() GEMM
-     *       engine} (which reads arrays), it falls back to the heap (logged).</li>
+     *       Java 22+ with the Vector API): the large matrices live in native memory that
+     *       {@link #close()} frees: each matrix that the checkpoint stores in exactly the weight type
+     *       (F32 or BF16 safetensors) is copied byte for byte from the file, others are converted
+     *       tensor by tensor. Only the small tensors are on the heap, and the model is for inference
+     *       only, f32 included. Where off-heap weights are unavailable, or an f32 model has a
+     *       {@link CpuOptions#gemm() GEMM engine} (which reads arrays), it falls back to the heap
+     *       (logged).</li>
+     *   <li>{@link WeightMemory#MAPPED}: as OFF_HEAP, but the matrices stored in the weight type are
+     *       memory-mapped from the file (zero copy) instead of copied.</li>
      *   <li>{@link WeightMemory#HEAP}: a bf16 or int8 model packs each large matrix as it is read
      *       ({@link InferenceWeights#read}), so loading never holds the fp32 model, only the packed
      *       one and one fp32 matrix at a time. An f32 model keeps its weights as the trainable
      *       master, as {@link #forInference(MambaWeights, CpuOptions)} does.</li>
      * </ul>
-     * Both give the same logits, bit for bit.
+     * All give the same logits, bit for bit.
      *
      * @throws org.jmamba.io.CheckpointException if the tensors do not match {@code config}
      */
@@ -106,11 +113,13 @@ public final class CpuMamba implements SequenceModel {
         Objects.requireNonNull(src, "src");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(options, "options");
-        if (memoryFor(options) == WeightMemory.OFF_HEAP) {
+        WeightMemory memory = memoryFor(options);
+        if (memory.offHeap()) {
             OffHeapMatrices store = OffHeapMatrices.open();
             try {
-                InferenceWeights w = InferenceWeights.read(src, config, options.weightType(), store);
-                CpuMamba m = logged(new CpuMamba(null, w, options, store), options);
+                InferenceWeights w = InferenceWeights.read(src, config, options.weightType(), store,
+                        memory == WeightMemory.MAPPED);
+                CpuMamba m = logged(new CpuMamba(null, w, options, store, memory), options);
                 log.debug("{} weights off the heap: {} bytes mapped from {}, {} bytes of native memory",
                         options.weightType(), store.mappedBytes(), src.path(), store.allocatedBytes());
                 return m;
@@ -135,7 +144,7 @@ public final class CpuMamba implements SequenceModel {
                     options.gemm().getClass().getName());
             return WeightMemory.HEAP;
         }
-        return WeightMemory.OFF_HEAP;
+        return options.weightMemory();
     }
 
     private static CpuMamba create(MambaWeights weights, CpuOptions options, boolean keepMaster) {
@@ -602,9 +611,12 @@ public final class CpuMamba implements SequenceModel {
         return packed;
     }
 
-    /** Where the large matrices live: {@link WeightMemory#OFF_HEAP} only for a model loaded that way. */
+    /**
+     * Where the large matrices live: {@link WeightMemory#OFF_HEAP} or {@link WeightMemory#MAPPED} only
+     * for a model loaded that way, where it was available.
+     */
     public WeightMemory weightMemory() {
-        return offHeap != null ? WeightMemory.OFF_HEAP : WeightMemory.HEAP;
+        return memory;
     }
 
     /**

@@ -94,17 +94,20 @@ public final class InferenceWeights {
      * {@link #read(TensorSource, MambaConfig, WeightType)} with the large matrices off the heap, in
      * {@code store} (which the caller owns and closes). A matrix the source stores in a file
      * ({@link TensorSource#fileRegion}) little-endian in exactly {@code type} (F32 as f32, BF16 as
-     * bf16) is mapped from the file and never read; any other (F16 or F64 tensors, int8, torch
-     * checkpoints) is read as fp32 and converted into the store, one tensor at a time. The result
-     * is the same bits as the heap form: the same rounding, the same kernels' operation order.
+     * bf16) is taken from the file's bytes as they are: mapped when {@code map} is true
+     * ({@link WeightMemory#MAPPED}), else copied into the store ({@link WeightMemory#OFF_HEAP}). Any
+     * other (F16 or F64 tensors, int8, torch checkpoints) is read as fp32 and converted into the
+     * store, one tensor at a time. The result is the same bits as the heap form: the same rounding,
+     * the same kernels' operation order.
      *
      * @throws org.jmamba.io.CheckpointException if the tensors do not match the config, or a
-     *                                           tensor's data cannot be mapped
+     *                                           tensor's data cannot be mapped or read
      */
-    public static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type, OffHeapMatrices store) {
+    public static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type, OffHeapMatrices store,
+                                        boolean map) {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(store, "store");
-        return read(src, config, type, (stored, shape, data) -> offHeap(src, stored, shape, data, type, store));
+        return read(src, config, type, (stored, shape, data) -> offHeap(src, stored, shape, data, type, store, map));
     }
 
     /** Makes one large matrix of its name in the source, its validated shape and its (lazy) fp32 data. */
@@ -147,11 +150,11 @@ public final class InferenceWeights {
     }
 
     /**
-     * One large matrix into {@code store}: mapped when the source stores it in a file as exactly
-     * {@code type}, else read and converted.
+     * One large matrix into {@code store}: mapped or copied byte for byte when the source stores it
+     * in a file as exactly {@code type}, else read and converted.
      */
     private static PackedMatrix offHeap(TensorSource src, String stored, int[] shape, Supplier<FloatTensor> data,
-                                        WeightType type, OffHeapMatrices store) {
+                                        WeightType type, OffHeapMatrices store, boolean map) {
         int rows = shape[0];
         int cols = shape[1];
         TensorInfo info = src.info(stored);
@@ -168,9 +171,10 @@ public final class InferenceWeights {
                             + r.offset() + " (" + want + " expected) lies outside the file of " + size
                             + " bytes (was it changed while loading?)");
                 }
-                return store.map(r.file(), r.offset(), rows, cols, type);
+                return map ? store.map(r.file(), r.offset(), rows, cols, type)
+                        : store.copy(r.file(), r.offset(), rows, cols, type);
             } catch (IOException e) {
-                throw CheckpointException.tensor(r.file(), stored, "cannot map its data: " + e, e);
+                throw CheckpointException.tensor(r.file(), stored, "cannot " + (map ? "map" : "read") + " its data: " + e, e);
             }
         }
         FloatTensor t = data.get();

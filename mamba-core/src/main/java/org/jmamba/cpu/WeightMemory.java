@@ -15,16 +15,28 @@ public enum WeightMemory {
      */
     HEAP,
     /**
-     * Outside the heap ({@link org.jmamba.kernels.OffHeapMatrices}): an f32 or bf16 matrix that the
-     * checkpoint stores in exactly that type (a safetensors file or shard) is memory-mapped from the
-     * file, zero copy; anything else is converted tensor by tensor into native memory owned by the
-     * model and freed by {@link CpuMamba#close()}. The heap keeps only the small per-channel tensors.
-     * Such a model is for inference only, whatever the weight type. Needs Java 22+ and the Vector
-     * API; elsewhere loading falls back to {@link #HEAP} (and logs why once).
+     * Outside the heap, in native memory owned by the model and freed by {@link CpuMamba#close()}
+     * ({@link org.jmamba.kernels.OffHeapMatrices}): an f32 or bf16 matrix that the checkpoint stores
+     * in exactly that type (a safetensors file or shard) is copied byte for byte from the file,
+     * anything else is converted tensor by tensor. The heap keeps only the small per-channel
+     * tensors. Such a model is for inference only, whatever the weight type. Needs Java 22+ and the
+     * Vector API; elsewhere loading falls back to {@link #HEAP} (and logs why once).
      */
-    OFF_HEAP;
+    OFF_HEAP,
+    /**
+     * As {@link #OFF_HEAP}, but an f32 or bf16 matrix that the checkpoint stores in exactly that type
+     * is memory-mapped from the file instead of copied: zero copy, loading costs only the mapping,
+     * and processes mapping one file share its pages. The price is decode speed that depends on how
+     * the operating system holds the file's pages (measured 9% to 70% slower than native memory on
+     * the same machine: docs/benchmarks.md, "Where the weights live"), which is why it is not the
+     * default. Matrices the file does not store in the weight type are converted into native memory.
+     */
+    MAPPED;
 
-    /** Parses {@code heap} or {@code off-heap} (any case; {@code off_heap}, {@code offheap} too), naming a bad value. */
+    /**
+     * Parses {@code heap}, {@code off-heap} or {@code mapped} (any case; {@code off_heap},
+     * {@code offheap} too), naming a bad value.
+     */
     public static WeightMemory parse(String s) {
         if (s != null) {
             switch (s.toLowerCase(Locale.ROOT)) {
@@ -34,15 +46,27 @@ public enum WeightMemory {
                 case "off-heap", "off_heap", "offheap" -> {
                     return OFF_HEAP;
                 }
+                case "mapped" -> {
+                    return MAPPED;
+                }
                 default -> {
                 }
             }
         }
-        throw new IllegalArgumentException("unknown weight memory '" + s + "': expected heap or off-heap");
+        throw new IllegalArgumentException("unknown weight memory '" + s + "': expected heap, off-heap or mapped");
     }
 
-    /** The lower-case name used on command lines and in reports: {@code heap} or {@code off-heap}. */
+    /** The lower-case name used on command lines and in reports: {@code heap}, {@code off-heap} or {@code mapped}. */
     public String label() {
-        return this == HEAP ? "heap" : "off-heap";
+        return switch (this) {
+            case HEAP -> "heap";
+            case OFF_HEAP -> "off-heap";
+            case MAPPED -> "mapped";
+        };
+    }
+
+    /** Whether the large matrices live outside the Java heap ({@link #OFF_HEAP} or {@link #MAPPED}). */
+    public boolean offHeap() {
+        return this != HEAP;
     }
 }

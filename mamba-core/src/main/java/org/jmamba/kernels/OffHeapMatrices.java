@@ -63,7 +63,18 @@ public interface OffHeapMatrices extends AutoCloseable {
      */
     PackedMatrix map(Path file, long offset, int rows, int cols, WeightType type) throws IOException;
 
-    /** Bytes of native memory this store allocated ({@link #pack}). */
+    /**
+     * Like {@link #map}, but copies the weights into native memory of this store (aligned to a cache
+     * line) instead of mapping them: the file is not kept open or mapped afterwards, and the kernels
+     * read ordinary anonymous memory, whose speed does not depend on how the operating system holds
+     * the file's pages (see {@code WeightMemory.MAPPED}). Same bits as {@link #map}.
+     *
+     * @throws IllegalArgumentException for {@link WeightType#INT8}, which no checkpoint stores
+     * @throws IOException              when the file cannot be opened or read
+     */
+    PackedMatrix copy(Path file, long offset, int rows, int cols, WeightType type) throws IOException;
+
+    /** Bytes of native memory this store allocated ({@link #pack}, {@link #copy}). */
     long allocatedBytes();
 
     /** Bytes of files this store mapped ({@link #map}). */

@@ -1,5 +1,9 @@
 package org.jmamba.perf;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -11,6 +15,13 @@ import org.jmamba.MambaState;
 import org.jmamba.MambaWeights;
 import org.jmamba.cpu.CpuMamba;
 import org.jmamba.cpu.CpuOptions;
+import org.jmamba.cpu.WeightMemory;
+import org.jmamba.io.AtomicFiles;
+import org.jmamba.io.Checkpoints;
+import org.jmamba.io.DType;
+import org.jmamba.io.TensorSource;
+import org.jmamba.io.TokenIds;
+import org.jmamba.kernels.OffHeapMatrices;
 import org.jmamba.kernels.VectorSupport;
 import org.jmamba.kernels.WeightType;
 import org.jmamba.train.AdamW;
@@ -52,12 +63,19 @@ public final class CpuBenchmark {
      * @param repetitions timed repetitions (the median is reported)
      * @param probeBytes  size of the bandwidth probe's buffer (decode; 0 skips the probe)
      * @param seed        seed of the random weights and tokens
+     * @param memory      where the decode/prefill model keeps its large matrices: {@link WeightMemory#HEAP}
+     *                    (the random weights packed in memory), or {@link WeightMemory#OFF_HEAP} /
+     *                    {@link WeightMemory#MAPPED} (the weights written to a temporary safetensors
+     *                    checkpoint stored as bf16 for {@code --dtype bf16}, else f32, and loaded from it
+     *                    as {@link org.jmamba.Mamba#load} does: copied or mapped for f32 and bf16,
+     *                    converted into native memory for int8)
      */
     public record Options(String shape, Mode mode, WeightType dtype, int threads, int batch, int len, int tokens,
-                          int repetitions, long probeBytes, long seed) {
+                          int repetitions, long probeBytes, long seed, WeightMemory memory) {
         public Options {
             Objects.requireNonNull(mode, "mode");
             Objects.requireNonNull(dtype, "dtype");
+            Objects.requireNonNull(memory, "memory");
             BenchShapes.byName(shape);
             positive("threads", threads);
             positive("batch", batch);
@@ -69,6 +87,12 @@ public final class CpuBenchmark {
             }
             if (mode == Mode.TRAIN && dtype != WeightType.F32) {
                 throw new IllegalArgumentException("training uses f32 weights; --dtype " + dtype.label() + " applies to decode and prefill");
+            }
+            if (mode == Mode.TRAIN && memory.offHeap()) {
+                throw new IllegalArgumentException("training updates f32 weights on the heap; off-heap weights apply to decode and prefill");
+            }
+            if (memory.offHeap() && !OffHeapMatrices.available()) {
+                throw new IllegalArgumentException("off-heap weights are not available here: " + OffHeapMatrices.unavailableReason());
             }
         }
 
@@ -99,16 +123,49 @@ public final class CpuBenchmark {
         }
         r.put("shape", o.shape());
         r.put("simd", VectorSupport.describe());
+        r.put("weight_memory", o.memory().label());
         SplittableRandom rnd = new SplittableRandom(o.seed() + 1);
-        try (CpuMamba m = CpuMamba.create(w, new CpuOptions(o.threads(), o.dtype()))) {
-            switch (o.mode()) {
-                case DECODE -> decode(m, o, rnd, r);
-                case PREFILL -> prefill(m, o, rnd, r);
-                case TRAIN -> train(m, o, rnd, r);
-                default -> throw new IllegalStateException();
+        CpuOptions options = new CpuOptions(o.threads(), o.dtype());
+        if (o.memory() == WeightMemory.HEAP) {
+            try (CpuMamba m = CpuMamba.create(w, options)) {
+                measure(m, o, rnd, r);
+            }
+            return r;
+        }
+        Path tmp = null;
+        try {
+            tmp = Files.createTempDirectory("jmamba-bench");
+            // stored in the weight type where a checkpoint can be (f32, bf16), so that it is copied or
+            // mapped as it is stored, as a released checkpoint loaded in its own type is
+            Checkpoints.save(tmp, w, TokenIds.NONE, o.dtype() == WeightType.BF16 ? DType.BF16 : DType.F32);
+            w = null; // the model reads the file; the random master is garbage from here
+            try (TensorSource src = Checkpoints.openWeights(tmp.resolve(Checkpoints.SAFETENSORS_FILE));
+                 CpuMamba m = CpuMamba.forInference(src, c, options.withWeightMemory(o.memory()))) {
+                if (m.weightMemory() != o.memory()) {
+                    throw new IllegalStateException("the model was loaded as " + m.weightMemory().label() + ", not "
+                            + o.memory().label());
+                }
+                r.put("mapped_bytes", m.mappedBytes());
+                r.put("off_heap_bytes", m.offHeapBytes());
+                measure(m, o, rnd, r);
+            }
+            return r;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the temporary checkpoint of the off-heap benchmark", e);
+        } finally {
+            if (tmp != null) {
+                AtomicFiles.deleteTreeQuietly(tmp);
             }
         }
-        return r;
+    }
+
+    private static void measure(CpuMamba m, Options o, SplittableRandom rnd, Map<String, Object> r) {
+        switch (o.mode()) {
+            case DECODE -> decode(m, o, rnd, r);
+            case PREFILL -> prefill(m, o, rnd, r);
+            case TRAIN -> train(m, o, rnd, r);
+            default -> throw new IllegalStateException();
+        }
     }
 
     private static void decode(CpuMamba m, Options o, SplittableRandom rnd, Map<String, Object> r) {

@@ -42,11 +42,12 @@ import org.jmamba.train.ModelInit;
  * {@code heap_model_bytes} is what the loaded model keeps; {@code heap_peak_bytes} bounds from
  * above what loading needed at its peak (the sum of each heap pool's peak during the load).
  *
- * <p>Each repetition loads the checkpoint twice, with its weights on the heap
- * ({@link WeightMemory#HEAP}: the unprefixed fields, as before) and off it
- * ({@link WeightMemory#OFF_HEAP}: the {@code off_heap_} fields, when this JVM has the Java 22
- * layer), and {@code runs} lists every load with its time and the heap in use after it: the claim
- * that off-heap weights keep the heap small, as a number.
+ * <p>Each repetition loads the checkpoint three times, with its weights on the heap
+ * ({@link WeightMemory#HEAP}: the unprefixed fields, as before), copied off it
+ * ({@link WeightMemory#OFF_HEAP}: the {@code off_heap_} fields) and mapped
+ * ({@link WeightMemory#MAPPED}: the {@code mapped_} fields) — the last two when this JVM has the
+ * Java 22 layer — and {@code runs} lists every load with its time and the heap in use after it:
+ * the claim that off-heap weights keep the heap small, as a number.
  */
 public final class LoadBenchmark {
     /**
@@ -120,14 +121,14 @@ public final class LoadBenchmark {
         r.put("checkpoint_bytes", sizeOf(weights));
         CpuOptions options = new CpuOptions(o.threads(), o.dtype());
         boolean offHeap = OffHeapMatrices.available();
-        List<WeightMemory> memories = offHeap ? List.of(WeightMemory.HEAP, WeightMemory.OFF_HEAP) : List.of(WeightMemory.HEAP);
+        List<WeightMemory> memories = offHeap ? List.of(WeightMemory.values()) : List.of(WeightMemory.HEAP);
         Map<WeightMemory, Series> series = new LinkedHashMap<>();
         List<Map<String, Object>> runs = new ArrayList<>();
         for (WeightMemory memory : memories) {
             series.put(memory, new Series(o.repetitions()));
         }
         for (int rep = 0; rep < o.repetitions(); rep++) {
-            for (WeightMemory memory : memories) { // heap, then off-heap, in every repetition
+            for (WeightMemory memory : memories) { // heap, off-heap, mapped, in every repetition
                 Series s = series.get(memory);
                 loadOnce(dir, options.withWeightMemory(memory), rep, s);
                 Map<String, Object> run = new LinkedHashMap<>();
@@ -142,10 +143,13 @@ public final class LoadBenchmark {
         r.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
         r.put("off_heap_available", offHeap);
         if (offHeap) {
-            Series s = series.get(WeightMemory.OFF_HEAP);
-            report(r, "off_heap_", s, c);
-            r.put("off_heap_mapped_bytes", s.mappedBytes);
-            r.put("off_heap_native_bytes", s.offHeapBytes - s.mappedBytes);
+            for (WeightMemory memory : List.of(WeightMemory.OFF_HEAP, WeightMemory.MAPPED)) {
+                Series s = series.get(memory);
+                String prefix = memory == WeightMemory.MAPPED ? "mapped_" : "off_heap_";
+                report(r, prefix, s, c);
+                r.put(prefix + "mapped_bytes", s.mappedBytes);
+                r.put(prefix + "native_bytes", s.offHeapBytes - s.mappedBytes);
+            }
         } else {
             r.put("off_heap_unavailable_reason", OffHeapMatrices.unavailableReason());
         }

@@ -80,16 +80,7 @@ final class SegmentStore implements OffHeapMatrices {
 
     @Override
     public PackedMatrix map(Path file, long offset, int rows, int cols, WeightType type) throws IOException {
-        Objects.requireNonNull(file, "file");
-        Objects.requireNonNull(type, "type");
-        if (rows < 0 || cols < 0 || offset < 0) {
-            throw new IllegalArgumentException("bad region: " + rows + " x " + cols + " at " + offset);
-        }
-        long bytes = switch (type) {
-            case F32 -> 4L * rows * cols;
-            case BF16 -> 2L * rows * cols;
-            case INT8 -> throw new IllegalArgumentException("int8 blocks are never stored in a checkpoint: pack them");
-        };
+        long bytes = storedBytes(file, offset, rows, cols, type);
         checkOpen();
         MemorySegment s;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -97,6 +88,37 @@ final class SegmentStore implements OffHeapMatrices {
             s = ch.map(FileChannel.MapMode.READ_ONLY, offset, bytes, arena);
         }
         mapped.addAndGet(bytes);
+        return matrix(s, rows, cols, type);
+    }
+
+    @Override
+    public PackedMatrix copy(Path file, long offset, int rows, int cols, WeightType type) throws IOException {
+        long bytes = storedBytes(file, offset, rows, cols, type);
+        checkOpen();
+        MemorySegment s = allocate(bytes);
+        // Mapped for the copy only (a confined arena, unmapped when it closes): one pass from the
+        // page cache into the store's memory, no heap buffer.
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ); Arena once = Arena.ofConfined()) {
+            MemorySegment.copy(ch.map(FileChannel.MapMode.READ_ONLY, offset, bytes, once), 0, s, 0, bytes);
+        }
+        return matrix(s, rows, cols, type);
+    }
+
+    /** The byte size of a stored f32/bf16 matrix, after checking the arguments. */
+    private static long storedBytes(Path file, long offset, int rows, int cols, WeightType type) {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(type, "type");
+        if (rows < 0 || cols < 0 || offset < 0) {
+            throw new IllegalArgumentException("bad region: " + rows + " x " + cols + " at " + offset);
+        }
+        return switch (type) {
+            case F32 -> 4L * rows * cols;
+            case BF16 -> 2L * rows * cols;
+            case INT8 -> throw new IllegalArgumentException("int8 blocks are never stored in a checkpoint: pack them");
+        };
+    }
+
+    private static PackedMatrix matrix(MemorySegment s, int rows, int cols, WeightType type) {
         return type == WeightType.F32 ? new SegmentMatrix.F32(s, rows, cols) : new SegmentMatrix.Bf16Matrix(s, rows, cols);
     }
 

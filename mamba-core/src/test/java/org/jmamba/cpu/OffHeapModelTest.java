@@ -44,7 +44,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Models loaded with their weights off the heap ({@link WeightMemory#OFF_HEAP}: mapped from the
+ * Models loaded with their weights off the heap ({@link WeightMemory#OFF_HEAP}, {@link WeightMemory#MAPPED}: copied or mapped from the
  * checkpoint, or converted into native memory) compute exactly the logits of the same checkpoint
  * loaded on the heap, for every weight type and every checkpoint kind; a closed one refuses to run;
  * bad checkpoints fail as on the heap; the heap stays selectable, and is what a JVM without the Java
@@ -106,20 +106,20 @@ class OffHeapModelTest {
     @ParameterizedTest
     @EnumSource(WeightType.class)
     void theGoldenTinyModelGivesTheSameBitsOnAndOffTheHeap(WeightType type) {
-        try (CpuMamba heap = load(TINY, type, WeightMemory.HEAP); CpuMamba off = load(TINY, type, WeightMemory.OFF_HEAP)) {
-            assertEquals(WeightMemory.HEAP, heap.weightMemory());
-            assertEquals(0, heap.offHeapBytes());
-            assertEquals(WeightMemory.OFF_HEAP, off.weightMemory());
-            assertFalse(off.trainable(), "off-heap weights are for inference only");
-            long matrices = off.inferenceWeights().matrixBytes();
-            if (type == WeightType.F32) { // the f32 checkpoint holds f32: every matrix is mapped, nothing copied
-                assertEquals(matrices, off.mappedBytes());
+        for (WeightMemory memory : new WeightMemory[] {WeightMemory.OFF_HEAP, WeightMemory.MAPPED}) {
+            try (CpuMamba heap = load(TINY, type, WeightMemory.HEAP); CpuMamba off = load(TINY, type, memory)) {
+                assertEquals(WeightMemory.HEAP, heap.weightMemory());
+                assertEquals(0, heap.offHeapBytes());
+                assertEquals(memory, off.weightMemory());
+                assertFalse(off.trainable(), "off-heap weights are for inference only");
+                long matrices = off.inferenceWeights().matrixBytes();
+                // the f32 checkpoint holds f32: as f32 every matrix is mapped (MAPPED) or copied
+                // (OFF_HEAP); as bf16/int8 converted into native memory
+                boolean mapped = type == WeightType.F32 && memory == WeightMemory.MAPPED;
+                assertEquals(mapped ? matrices : 0, off.mappedBytes(), memory + " " + type);
                 assertEquals(matrices, off.offHeapBytes());
-            } else {                      // converted into native memory
-                assertEquals(0, off.mappedBytes());
-                assertEquals(matrices, off.offHeapBytes());
+                assertSameBits(heap, off, type + " " + memory);
             }
-            assertSameBits(heap, off, type.toString());
         }
     }
 
@@ -129,14 +129,18 @@ class OffHeapModelTest {
         Files.copy(TINY.resolve("config.json"), dir.resolve("config.json"));
         Files.copy(TINY.resolve("model-bf16.safetensors"), dir.resolve(Checkpoints.SAFETENSORS_FILE));
         try (CpuMamba heap = load(dir, WeightType.BF16, WeightMemory.HEAP);
-             CpuMamba off = load(dir, WeightType.BF16, WeightMemory.OFF_HEAP)) {
-            assertEquals(off.inferenceWeights().matrixBytes(), off.mappedBytes());
-            assertEquals(off.mappedBytes(), off.offHeapBytes(), "nothing converted");
-            assertSameBits(heap, off, "bf16 file as bf16");
+             CpuMamba mapped = load(dir, WeightType.BF16, WeightMemory.MAPPED);
+             CpuMamba copied = load(dir, WeightType.BF16, WeightMemory.OFF_HEAP)) {
+            assertEquals(mapped.inferenceWeights().matrixBytes(), mapped.mappedBytes());
+            assertEquals(mapped.mappedBytes(), mapped.offHeapBytes(), "nothing converted");
+            assertSameBits(heap, mapped, "bf16 file as bf16, mapped");
+            assertEquals(0, copied.mappedBytes());
+            assertEquals(copied.inferenceWeights().matrixBytes(), copied.offHeapBytes(), "copied into native memory");
+            assertSameBits(heap, copied, "bf16 file as bf16, copied");
         }
         // the same file into f32 and int8: widened / quantised into native memory, same bits as the heap
         for (WeightType type : new WeightType[] {WeightType.F32, WeightType.INT8}) {
-            try (CpuMamba heap = load(dir, type, WeightMemory.HEAP); CpuMamba off = load(dir, type, WeightMemory.OFF_HEAP)) {
+            try (CpuMamba heap = load(dir, type, WeightMemory.HEAP); CpuMamba off = load(dir, type, WeightMemory.MAPPED)) {
                 assertEquals(0, off.mappedBytes());
                 assertSameBits(heap, off, "bf16 file as " + type);
             }
@@ -152,7 +156,7 @@ class OffHeapModelTest {
         for (Path weights : List.of(ssm.resolve("model.safetensors"), ssm.resolve("pytorch_model.bin"))) {
             try (TensorSource a = Checkpoints.openWeights(weights); TensorSource b = Checkpoints.openWeights(weights);
                  CpuMamba heap = CpuMamba.forInference(a, ssmConfig, options(type, WeightMemory.HEAP));
-                 CpuMamba off = CpuMamba.forInference(b, ssmConfig, options(type, WeightMemory.OFF_HEAP))) {
+                 CpuMamba off = CpuMamba.forInference(b, ssmConfig, options(type, WeightMemory.MAPPED))) {
                 boolean torch = weights.getFileName().toString().endsWith(".bin");
                 assertEquals(torch || type != WeightType.F32 ? 0 : off.inferenceWeights().matrixBytes(), off.mappedBytes(),
                         weights + ": a torch zip is converted, an f32 safetensors file mapped");
@@ -179,9 +183,12 @@ class OffHeapModelTest {
         Files.writeString(dir.resolve(Checkpoints.SAFETENSORS_INDEX_FILE),
                 "{\"metadata\": {}, \"weight_map\": {" + String.join(", ", entries) + "}}");
         Files.copy(TINY.resolve("config.json"), dir.resolve("config.json"));
-        try (CpuMamba heap = load(dir, type, WeightMemory.HEAP); CpuMamba off = load(dir, type, WeightMemory.OFF_HEAP)) {
+        try (CpuMamba heap = load(dir, type, WeightMemory.HEAP); CpuMamba off = load(dir, type, WeightMemory.MAPPED);
+             CpuMamba copied = load(dir, type, WeightMemory.OFF_HEAP)) {
             assertEquals(type == WeightType.F32 ? off.inferenceWeights().matrixBytes() : 0, off.mappedBytes());
-            assertSameBits(heap, off, "sharded as " + type);
+            assertSameBits(heap, off, "sharded as " + type + ", mapped");
+            assertEquals(0, copied.mappedBytes());
+            assertSameBits(heap, copied, "sharded as " + type + ", copied");
         }
     }
 
@@ -249,6 +256,7 @@ class OffHeapModelTest {
         }
         assertEquals(WeightMemory.OFF_HEAP, new CpuOptions(1).weightMemory(), "off the heap by default");
         assertEquals(WeightMemory.OFF_HEAP, WeightMemory.parse("off-heap"));
+        assertEquals(WeightMemory.MAPPED, WeightMemory.parse("Mapped"));
         assertEquals(WeightMemory.HEAP, WeightMemory.parse("HEAP"));
         assertThrows(IllegalArgumentException.class, () -> WeightMemory.parse("disk"));
         // models made from weights in memory always use the heap (training reads the master)
@@ -334,9 +342,11 @@ class OffHeapModelTest {
         String bad = "backbone.layers.0.mixer.out_proj.weight";
         try (SafetensorsFile f = SafetensorsFile.open(TINY.resolve("model.safetensors"))) {
             TensorSource lying = new Lying(f, bad);
-            CheckpointException e = assertThrows(CheckpointException.class,
-                    () -> CpuMamba.forInference(lying, c, options(WeightType.F32, WeightMemory.OFF_HEAP)));
-            assertTrue(e.getMessage().contains(bad) && e.getMessage().contains("outside the file"), e.getMessage());
+            for (WeightMemory memory : new WeightMemory[] {WeightMemory.OFF_HEAP, WeightMemory.MAPPED}) {
+                CheckpointException e = assertThrows(CheckpointException.class,
+                        () -> CpuMamba.forInference(lying, c, options(WeightType.F32, memory)));
+                assertTrue(e.getMessage().contains(bad) && e.getMessage().contains("outside the file"), e.getMessage());
+            }
         }
     }
 

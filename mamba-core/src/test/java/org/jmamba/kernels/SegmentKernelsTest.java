@@ -188,8 +188,9 @@ class SegmentKernelsTest {
         }
     }
 
+    /** Mapped ({@code map}) or copied into aligned native memory ({@code copy}): the file's bytes, the heap's bits. */
     @Test
-    void mappedMatricesReadTheFileAsStoredEvenUnaligned(@TempDir Path dir) throws IOException {
+    void mappedAndCopiedMatricesReadTheFileAsStoredEvenUnaligned(@TempDir Path dir) throws IOException {
         int rows = 13, cols = 37, offset = 7; // an odd offset: unaligned loads
         float[] w = randn(r, rows * cols, 1f);
         short[] bf = new short[w.length];
@@ -204,23 +205,28 @@ class SegmentKernelsTest {
         }
         Path file = dir.resolve("weights.bin");
         Files.write(file, b.array());
-        try (OffHeapMatrices store = OffHeapMatrices.open()) {
-            PackedMatrix f32 = store.map(file, offset, rows, cols, WeightType.F32);
-            PackedMatrix b16 = store.map(file, offset + 4L * w.length, rows, cols, WeightType.BF16);
-            assertEquals(4L * w.length + 2L * bf.length, store.mappedBytes());
-            assertEquals(0, store.allocatedBytes());
-            for (WeightType type : new WeightType[] {WeightType.F32, WeightType.BF16}) {
-                PackedMatrix heap = PackedMatrix.pack(w, rows, cols, type);
-                PackedMatrix mapped = type == WeightType.F32 ? f32 : b16;
-                for (int M : new int[] {1, 2, 3, 40}) {
-                    float[] in = randn(r, M * cols, 1f);
-                    float[] want = new float[M * rows], got = new float[M * rows];
-                    heap.multiply(in, 0, cols, want, 0, rows, null, 0, M, 0, rows, null);
-                    mapped.multiply(in, 0, cols, got, 0, rows, null, 0, M, 0, rows, null);
-                    assertArrayEquals(want, got, ctx("mapped " + type + " M=" + M));
+        for (boolean map : new boolean[] {true, false}) {
+            try (OffHeapMatrices store = OffHeapMatrices.open()) {
+                PackedMatrix f32 = map ? store.map(file, offset, rows, cols, WeightType.F32)
+                        : store.copy(file, offset, rows, cols, WeightType.F32);
+                PackedMatrix b16 = map ? store.map(file, offset + 4L * w.length, rows, cols, WeightType.BF16)
+                        : store.copy(file, offset + 4L * w.length, rows, cols, WeightType.BF16);
+                assertEquals(map ? 4L * w.length + 2L * bf.length : 0, store.mappedBytes());
+                assertEquals(map ? 0 : 4L * w.length + 2L * bf.length, store.allocatedBytes());
+                for (WeightType type : new WeightType[] {WeightType.F32, WeightType.BF16}) {
+                    PackedMatrix heap = PackedMatrix.pack(w, rows, cols, type);
+                    PackedMatrix off = type == WeightType.F32 ? f32 : b16;
+                    for (int M : new int[] {1, 2, 3, 40}) {
+                        float[] in = randn(r, M * cols, 1f);
+                        float[] want = new float[M * rows], got = new float[M * rows];
+                        heap.multiply(in, 0, cols, want, 0, rows, null, 0, M, 0, rows, null);
+                        off.multiply(in, 0, cols, got, 0, rows, null, 0, M, 0, rows, null);
+                        assertArrayEquals(want, got, ctx((map ? "mapped " : "copied ") + type + " M=" + M));
+                    }
                 }
+                assertThrows(IllegalArgumentException.class, () -> store.map(file, 0, 1, 1, WeightType.INT8));
+                assertThrows(IllegalArgumentException.class, () -> store.copy(file, 0, 1, 1, WeightType.INT8));
             }
-            assertThrows(IllegalArgumentException.class, () -> store.map(file, 0, 1, 1, WeightType.INT8));
         }
     }
 

@@ -22,13 +22,18 @@ class LoadBenchmarkTest {
         Map<String, Object> r = LoadBenchmark.run(new LoadBenchmark.Options("small", null, WeightType.F32, 1, 1, 1));
         long params = (long) r.get("parameters");
         long heap = (long) r.get("heap_model_bytes");
-        long offHeap = (long) r.get("off_heap_heap_model_bytes");
         assertTrue(heap > 3 * params, "f32 on the heap holds 4 bytes per weight: " + r);
-        assertTrue(offHeap < heap / 10, "mapped f32 weights leave only the small tensors on the heap: " + r);
-        assertEquals(4 * params, (long) r.get("off_heap_mapped_bytes") + 4L * smallTensors(), "every matrix mapped: " + r);
-        assertEquals(0L, r.get("off_heap_native_bytes"));
+        long matrixBytes = 4 * params - 4L * smallTensors();
+        for (String prefix : List.of("off_heap_", "mapped_")) {
+            long offHeap = (long) r.get(prefix + "heap_model_bytes");
+            assertTrue(offHeap < heap / 10, prefix + ": off-heap f32 weights leave only the small tensors on the heap: " + r);
+        }
+        assertEquals(0L, r.get("off_heap_mapped_bytes"));
+        assertEquals(matrixBytes, (long) r.get("off_heap_native_bytes"), "every matrix copied: " + r);
+        assertEquals(matrixBytes, (long) r.get("mapped_mapped_bytes"), "every matrix mapped: " + r);
+        assertEquals(0L, r.get("mapped_native_bytes"));
         List<?> runs = (List<?>) r.get("runs");
-        assertEquals(2, runs.size());
+        assertEquals(3, runs.size());
     }
 
     /** Weights of the "small" shape that are not in a large matrix (norms, conv, A_log, D, dt bias). */

@@ -43,6 +43,12 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Weight storage for decode/prefill: f32, bf16, int8. Default: ${DEFAULT-VALUE}.")
     String dtype;
 
+    @Option(names = "--weight-memory", defaultValue = "heap", paramLabel = "WHERE",
+            description = "Decode/prefill: heap (random weights packed in memory), off-heap or mapped (written to a "
+                    + "temporary checkpoint and loaded from it into native memory, as generate does on Java 22+, or "
+                    + "memory-mapped). Load mode measures all three. Default: ${DEFAULT-VALUE}.")
+    String weightMemory;
+
     @Option(names = "--threads", paramLabel = "N", description = "Threads (default: available processors).")
     Integer threads;
 
@@ -96,14 +102,14 @@ public final class BenchCommand implements Callable<Integer> {
         CpuBenchmark.Options o;
         try {
             o = new CpuBenchmark.Options(shape, m, w, t, batch, len, tokens, repeat,
-                    noProbe ? 0 : (long) probeMb << 20, seed);
+                    noProbe ? 0 : (long) probeMb << 20, seed, CliSupport.weightMemory(weightMemory));
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
         PrintWriter err = spec.commandLine().getErr();
         err.println("bench: " + shape + " " + m.name().toLowerCase(java.util.Locale.ROOT) + " " + w.label() + ", "
                 + t + " threads, batch " + batch + (m == CpuBenchmark.Mode.DECODE ? "" : ", len " + len)
-                + " (random weights; warm-up, then " + repeat + " timed runs)");
+                + " (random weights, " + o.memory().label() + "; warm-up, then " + repeat + " timed runs)");
         err.flush();
         print(CpuBenchmark.run(o));
         return 0;

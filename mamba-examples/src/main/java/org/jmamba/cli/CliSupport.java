@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import org.jmamba.Mamba;
 import org.jmamba.SequenceModel;
 import org.jmamba.cpu.CpuOptions;
+import org.jmamba.cpu.WeightMemory;
 import org.jmamba.io.ConfigJson;
 import org.jmamba.io.Checkpoints;
 import org.jmamba.io.TokenIds;
@@ -57,18 +58,20 @@ public final class CliSupport {
      * @param threads worker threads, or 0 for one per processor
      */
     public static LoadedModel loadModel(Path dir, int threads) {
-        return loadModel(dir, threads, "f32");
+        return loadModel(dir, threads, "f32", "off-heap");
     }
 
     /**
      * Loads the checkpoint in {@code dir} onto the CPU model, its weights kept as {@code dtype}
-     * (f32, bf16 or int8: see docs/benchmarks.md for what each costs in accuracy).
+     * (f32, bf16 or int8: see docs/benchmarks.md for what each costs in accuracy) in
+     * {@code memory} ({@code heap} or {@code off-heap}: see docs/architecture.md).
      *
      * @param threads worker threads, or 0 for one per processor
      */
-    public static LoadedModel loadModel(Path dir, int threads, String dtype) {
+    public static LoadedModel loadModel(Path dir, int threads, String dtype, String memory) {
         requireModelDir(dir);
-        CpuOptions options = (threads > 0 ? new CpuOptions(threads) : CpuOptions.defaults()).withWeightType(weightType(dtype));
+        CpuOptions options = (threads > 0 ? new CpuOptions(threads) : CpuOptions.defaults())
+                .withWeightType(weightType(dtype)).withWeightMemory(weightMemory(memory));
         // Mamba.load reads the config again: a few hundred bytes, against one loading path for all.
         TokenIds ids = ConfigJson.read(dir.resolve(Checkpoints.CONFIG_FILE)).ids();
         return new LoadedModel(ids, Mamba.load(dir, options));
@@ -80,6 +83,15 @@ public final class CliSupport {
             return WeightType.parse(dtype);
         } catch (IllegalArgumentException e) {
             throw new CliException("--dtype: " + e.getMessage());
+        }
+    }
+
+    /** Where a {@code --weight-memory} value keeps the weights (heap, off-heap), or a message naming the option. */
+    public static WeightMemory weightMemory(String memory) {
+        try {
+            return WeightMemory.parse(memory);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--weight-memory: " + e.getMessage());
         }
     }
 

@@ -46,6 +46,25 @@ class BenchCommandTest {
     }
 
     @Test
+    void decodeAndPrefillRunOnWeightsOffTheHeapToo() throws Exception {
+        for (String memory : new String[] {"off-heap", "mapped"}) {
+            JsonNode d = bench("--mode", "decode", "--dtype", "bf16", "--weight-memory", memory);
+            assertEquals(memory, d.get("weight_memory").asText());
+            assertTrue(d.get("tokens_per_s").asDouble() > 0 && d.get("off_heap_bytes").asLong() > 0, d.toString());
+            assertEquals(memory.equals("mapped"), d.get("mapped_bytes").asLong() > 0, d.toString());
+        }
+        JsonNode p = bench("--mode", "prefill", "--dtype", "int8", "--len", "8", "--weight-memory", "off-heap");
+        assertEquals("off-heap", p.get("weight_memory").asText());
+        assertEquals(0, p.get("mapped_bytes").asLong(), "int8 is never mapped");
+        CliHarness.Run r = CliHarness.run("bench", "--mode", "train", "--weight-memory", "off-heap");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("off-heap"), r.err());
+        r = CliHarness.run("bench", "--weight-memory", "disk");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--weight-memory"), r.err());
+    }
+
+    @Test
     void prefillAndTrainReportTokensPerSecond() throws Exception {
         JsonNode p = bench("--mode", "prefill", "--dtype", "bf16", "--len", "16");
         assertEquals("prefill", p.get("mode").asText());
@@ -72,17 +91,20 @@ class BenchCommandTest {
         assertTrue(j.get("off_heap_native_bytes").asLong() > 0, "int8 is converted into native memory");
         assertEquals(0, j.get("off_heap_mapped_bytes").asLong());
         assertTrue(j.has("off_heap_heap_model_bytes") && j.has("off_heap_heap_peak_bytes"));
+        assertTrue(j.get("mapped_native_bytes").asLong() > 0, "int8 is converted even when mapping is asked for");
         JsonNode runs = j.get("runs");
-        assertEquals(2, runs.size());
+        assertEquals(3, runs.size());
         assertEquals("heap", runs.get(0).get("weight_memory").asText());
         assertEquals("off-heap", runs.get(1).get("weight_memory").asText());
+        assertEquals("mapped", runs.get(2).get("weight_memory").asText());
         assertTrue(runs.get(1).get("load_s").asDouble() > 0 && runs.get(1).get("heap_after_load_bytes").asLong() > 0);
 
         MambaConfig c = MambaConfig.of(16, 1, 32, 4, 2);
         Checkpoints.save(dir, ModelInit.initialize(c, 3), TokenIds.NONE);
         JsonNode g = bench("--mode", "load", "--model", dir.toString());
         assertEquals(c.parameterCount(), g.get("parameters").asLong());
-        assertTrue(g.get("off_heap_mapped_bytes").asLong() > 0, "f32 weights of an f32 checkpoint are mapped: " + g);
+        assertTrue(g.get("mapped_mapped_bytes").asLong() > 0, "f32 weights of an f32 checkpoint are mapped: " + g);
+        assertEquals(0, g.get("off_heap_mapped_bytes").asLong(), "and copied by default: " + g);
         assertEquals(dir.toString(), g.get("shape").asText());
 
         CliHarness.Run r = CliHarness.run("bench", "--mode", "decode", "--model", dir.toString());

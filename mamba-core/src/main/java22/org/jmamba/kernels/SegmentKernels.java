@@ -338,25 +338,11 @@ final class SegmentKernels {
             acc0 = p0.fma(FloatVector.broadcast(F, f32(scales, sa + blk)), acc0);
             acc1 = p1.fma(FloatVector.broadcast(F, f32(scales, sb + blk)), acc1);
         }
-        int kv = K; // where the whole vectors end: a remainder of fewer than LANES weights follows the sum
-        if (full < bpr) { // short last block: its whole vectors are scaled in like a full block's
-            int k0 = full * Int8Blocks.BLOCK;
-            kv = k0 + (K - k0) / LANES * LANES;
-            if (kv > k0) {
-                FloatVector p0 = FloatVector.zero(F), p1 = FloatVector.zero(F);
-                for (int k = k0; k < kv; k += LANES) {
-                    FloatVector x = FloatVector.fromArray(F, a, ai + k);
-                    p0 = widen(q, q0 + k).fma(x, p0);
-                    p1 = widen(q, q1 + k).fma(x, p1);
-                }
-                acc0 = p0.fma(FloatVector.broadcast(F, f32(scales, sa + full)), acc0);
-                acc1 = p1.fma(FloatVector.broadcast(F, f32(scales, sb + full)), acc1);
-            }
-        }
         float s0 = sum(acc0), s1 = sum(acc1);
-        if (kv < K) {
-            s0 += int8Remainder(a, ai, q, q0, kv, K) * f32(scales, sa + full);
-            s1 += int8Remainder(a, ai, q, q1, kv, K) * f32(scales, sb + full);
+        if (full < bpr) { // short last block
+            int k0 = full * Int8Blocks.BLOCK;
+            s0 += int8TailDot(a, ai, q, q0, k0, K) * f32(scales, sa + full);
+            s1 += int8TailDot(a, ai, q, q1, k0, K) * f32(scales, sb + full);
         }
         put(c, ci + na, bias != null ? s0 + bias[na] : s0, accumulate);
         if (two) {
@@ -364,10 +350,15 @@ final class SegmentKernels {
         }
     }
 
-    /** VectorKernels.int8Remainder: {@code Σ a[ai+k]·q[qi+k]} for {@code k ∈ [k0, K)}, unscaled. */
-    private static float int8Remainder(float[] a, int ai, MemorySegment q, long qi, int k0, int K) {
-        float t = 0f;
-        for (int k = k0; k < K; k++) {
+    /** VectorKernels.int8TailDot: {@code Σ a[ai+k]·q[qi+k]} over the short last block, unscaled. */
+    private static float int8TailDot(float[] a, int ai, MemorySegment q, long qi, int k0, int K) {
+        FloatVector p = FloatVector.zero(F);
+        int k = k0;
+        for (; k <= K - LANES; k += LANES) {
+            p = widen(q, qi + k).fma(FloatVector.fromArray(F, a, ai + k), p);
+        }
+        float t = sum(p);
+        for (; k < K; k++) {
             t += a[ai + k] * int8(q, qi + k);
         }
         return t;
@@ -421,37 +412,15 @@ final class SegmentKernels {
             bcc0 = e0.fma(sa, bcc0);
             bcc1 = e1.fma(sb, bcc1);
         }
-        int kv = K; // as in int8Rows2
-        if (full < bpr) {
-            int k0 = full * Int8Blocks.BLOCK;
-            kv = k0 + (K - k0) / LANES * LANES;
-            if (kv > k0) {
-                FloatVector p0 = FloatVector.zero(F), p1 = FloatVector.zero(F);
-                FloatVector e0 = FloatVector.zero(F), e1 = FloatVector.zero(F);
-                for (int k = k0; k < kv; k += LANES) {
-                    FloatVector x = FloatVector.fromArray(F, a, ai + k), y = FloatVector.fromArray(F, a, aj + k);
-                    FloatVector f0 = widen(q, q0 + k), f1 = widen(q, q1 + k);
-                    p0 = f0.fma(x, p0);
-                    p1 = f1.fma(x, p1);
-                    e0 = f0.fma(y, e0);
-                    e1 = f1.fma(y, e1);
-                }
-                FloatVector sa = FloatVector.broadcast(F, f32(scales, sna + full));
-                FloatVector sb = FloatVector.broadcast(F, f32(scales, snb + full));
-                acc0 = p0.fma(sa, acc0);
-                acc1 = p1.fma(sb, acc1);
-                bcc0 = e0.fma(sa, bcc0);
-                bcc1 = e1.fma(sb, bcc1);
-            }
-        }
         float r0 = sum(acc0), r1 = sum(acc1);
         float u0 = sum(bcc0), u1 = sum(bcc1);
-        if (kv < K) {
+        if (full < bpr) { // short last block
+            int k0 = full * Int8Blocks.BLOCK;
             float sa = f32(scales, sna + full), sb = f32(scales, snb + full);
-            r0 += int8Remainder(a, ai, q, q0, kv, K) * sa;
-            r1 += int8Remainder(a, ai, q, q1, kv, K) * sb;
-            u0 += int8Remainder(a, aj, q, q0, kv, K) * sa;
-            u1 += int8Remainder(a, aj, q, q1, kv, K) * sb;
+            r0 += int8TailDot(a, ai, q, q0, k0, K) * sa;
+            r1 += int8TailDot(a, ai, q, q1, k0, K) * sb;
+            u0 += int8TailDot(a, aj, q, q0, k0, K) * sa;
+            u1 += int8TailDot(a, aj, q, q1, k0, K) * sb;
         }
         put(c, ci + na, bias != null ? r0 + bias[na] : r0, accumulate);
         put(c, cj + na, bias != null ? u0 + bias[na] : u0, accumulate);

@@ -57,10 +57,22 @@ public final class LoadBenchmark {
      * @param threads     the model's threads
      * @param repetitions timed loads (the median is reported)
      * @param seed        seed of the random checkpoint
+     * @param memory      the one weight memory to measure, or null for all that this JVM has (heap,
+     *                    off-heap and mapped on Java 22+): a single one lets a checkpoint that does not
+     *                    fit the heap be measured off it
      */
-    public record Options(String shape, Path model, WeightType dtype, int threads, int repetitions, long seed) {
+    public record Options(String shape, Path model, WeightType dtype, int threads, int repetitions, long seed,
+                          WeightMemory memory) {
+        /** Every weight memory this JVM has. */
+        public Options(String shape, Path model, WeightType dtype, int threads, int repetitions, long seed) {
+            this(shape, model, dtype, threads, repetitions, seed, null);
+        }
+
         public Options {
             Objects.requireNonNull(dtype, "dtype");
+            if (memory != null && memory.offHeap() && !OffHeapMatrices.available()) {
+                throw new IllegalArgumentException("off-heap weights are not available here: " + OffHeapMatrices.unavailableReason());
+            }
             if (model == null) {
                 BenchShapes.byName(shape);
             }
@@ -121,7 +133,8 @@ public final class LoadBenchmark {
         r.put("checkpoint_bytes", sizeOf(weights));
         CpuOptions options = new CpuOptions(o.threads(), o.dtype());
         boolean offHeap = OffHeapMatrices.available();
-        List<WeightMemory> memories = offHeap ? List.of(WeightMemory.values()) : List.of(WeightMemory.HEAP);
+        List<WeightMemory> memories = o.memory() != null ? List.of(o.memory())
+                : offHeap ? List.of(WeightMemory.values()) : List.of(WeightMemory.HEAP);
         Map<WeightMemory, Series> series = new LinkedHashMap<>();
         List<Map<String, Object>> runs = new ArrayList<>();
         for (WeightMemory memory : memories) {
@@ -139,12 +152,17 @@ public final class LoadBenchmark {
                 runs.add(run);
             }
         }
-        report(r, "", series.get(WeightMemory.HEAP), c);
+        if (series.containsKey(WeightMemory.HEAP)) {
+            report(r, "", series.get(WeightMemory.HEAP), c);
+        }
         r.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
         r.put("off_heap_available", offHeap);
         if (offHeap) {
             for (WeightMemory memory : List.of(WeightMemory.OFF_HEAP, WeightMemory.MAPPED)) {
                 Series s = series.get(memory);
+                if (s == null) {
+                    continue;
+                }
                 String prefix = memory == WeightMemory.MAPPED ? "mapped_" : "off_heap_";
                 report(r, prefix, s, c);
                 r.put(prefix + "mapped_bytes", s.mappedBytes);

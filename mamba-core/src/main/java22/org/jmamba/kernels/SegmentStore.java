@@ -1,6 +1,8 @@
 package org.jmamba.kernels;
 
+import java.io.EOFException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
@@ -23,6 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class SegmentStore implements OffHeapMatrices {
     /** Values converted per step when packing: the heap holds only this much beside the input. */
     private static final int CHUNK = 1 << 16;
+    /** Bytes read per {@link FileChannel#read} slice when copying a stored matrix. */
+    private static final long READ_SLICE = 1L << 30;
     /** Allocations start on a cache line (and a whole vector). */
     private static final long ALIGN = 64;
 
@@ -96,10 +100,20 @@ final class SegmentStore implements OffHeapMatrices {
         long bytes = storedBytes(file, offset, rows, cols, type);
         checkOpen();
         MemorySegment s = allocate(bytes);
-        // Mapped for the copy only (a confined arena, unmapped when it closes): one pass from the
-        // page cache into the store's memory, no heap buffer.
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ); Arena once = Arena.ofConfined()) {
-            MemorySegment.copy(ch.map(FileChannel.MapMode.READ_ONLY, offset, bytes, once), 0, s, 0, bytes);
+        // Read straight into the store's memory: the kernel copies from the page cache, no heap
+        // buffer and no mapping (whose page faults, one per 4 KiB, made copying from a mapping
+        // slower). A ByteBuffer view holds at most 2 GiB, so large matrices go in slices.
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            for (long done = 0; done < bytes; ) {
+                ByteBuffer dst = s.asSlice(done, Math.min(READ_SLICE, bytes - done)).asByteBuffer();
+                while (dst.hasRemaining()) {
+                    int n = ch.read(dst, offset + done + dst.position());
+                    if (n < 0) {
+                        throw new EOFException(file + " ends inside the " + bytes + " bytes at " + offset);
+                    }
+                }
+                done += dst.capacity();
+            }
         }
         return matrix(s, rows, cols, type);
     }

@@ -3,6 +3,7 @@ package org.jmamba.cli;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jmamba.cpu.WeightMemory;
 import org.jmamba.kernels.WeightType;
 import org.jmamba.perf.BenchShapes;
 import org.jmamba.perf.CpuBenchmark;
@@ -43,10 +44,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Weight storage for decode/prefill: f32, bf16, int8. Default: ${DEFAULT-VALUE}.")
     String dtype;
 
-    @Option(names = "--weight-memory", defaultValue = "heap", paramLabel = "WHERE",
-            description = "Decode/prefill: heap (random weights packed in memory), off-heap or mapped (written to a "
-                    + "temporary checkpoint and loaded from it into native memory, as generate does on Java 22+, or "
-                    + "memory-mapped). Load mode measures all three. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--weight-memory", paramLabel = "WHERE",
+            description = "heap, off-heap or mapped. Decode/prefill (default heap): heap packs the random weights in "
+                    + "memory; off-heap and mapped write them to a temporary checkpoint and load it into native memory, "
+                    + "as generate does on Java 22+, or memory-mapped. Load mode: only this one (default: all three).")
     String weightMemory;
 
     @Option(names = "--threads", paramLabel = "N", description = "Threads (default: available processors).")
@@ -102,7 +103,8 @@ public final class BenchCommand implements Callable<Integer> {
         CpuBenchmark.Options o;
         try {
             o = new CpuBenchmark.Options(shape, m, w, t, batch, len, tokens, repeat,
-                    noProbe ? 0 : (long) probeMb << 20, seed, CliSupport.weightMemory(weightMemory));
+                    noProbe ? 0 : (long) probeMb << 20, seed,
+                    weightMemory == null ? WeightMemory.HEAP : CliSupport.weightMemory(weightMemory));
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
@@ -121,13 +123,14 @@ public final class BenchCommand implements Callable<Integer> {
         }
         LoadBenchmark.Options o;
         try {
-            o = new LoadBenchmark.Options(shape, model, w, t, repeat, seed);
+            o = new LoadBenchmark.Options(shape, model, w, t, repeat, seed,
+                    weightMemory == null ? null : CliSupport.weightMemory(weightMemory));
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
         PrintWriter err = spec.commandLine().getErr();
         err.println("bench: load " + (model != null ? model.toString() : "a random " + shape + " checkpoint") + " as "
-                + w.label() + ", " + repeat + " times");
+                + w.label() + ", " + repeat + " times" + (o.memory() == null ? "" : ", " + o.memory().label() + " only"));
         err.flush();
         print(LoadBenchmark.run(o));
         return 0;

@@ -1,6 +1,7 @@
 package org.jmamba.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -105,6 +106,10 @@ class BenchCommandTest {
         assertEquals(c.parameterCount(), g.get("parameters").asLong());
         assertTrue(g.get("mapped_mapped_bytes").asLong() > 0, "f32 weights of an f32 checkpoint are mapped: " + g);
         assertEquals(0, g.get("off_heap_mapped_bytes").asLong(), "and copied by default: " + g);
+        JsonNode one = bench("--mode", "load", "--model", dir.toString(), "--weight-memory", "mapped");
+        assertFalse(one.has("load_s") || one.has("off_heap_load_s"), "only the mapped loads: " + one);
+        assertTrue(one.get("mapped_load_s").asDouble() > 0);
+        assertEquals(1, one.get("runs").size());
         assertEquals(dir.toString(), g.get("shape").asText());
 
         CliHarness.Run r = CliHarness.run("bench", "--mode", "decode", "--model", dir.toString());

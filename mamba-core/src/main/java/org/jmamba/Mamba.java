@@ -37,10 +37,11 @@ public final class Mamba {
      * As {@link #load(Path)}, with explicit CPU options. The model is made for inference
      * ({@link CpuMamba#forInference(TensorSource, MambaConfig, CpuOptions)}). By default
      * ({@link org.jmamba.cpu.WeightMemory#OFF_HEAP}, on Java 22+ with the Vector API) its large
-     * matrices live off the heap: memory-mapped from the checkpoint when it stores them in the weight
-     * type (an f32 or bf16 safetensors file loads in the time it takes to map it), else converted
-     * into native memory freed by {@link SequenceModel#close()}; the heap keeps only the small
-     * tensors, and the model cannot be trained. With {@link org.jmamba.cpu.WeightMemory#HEAP} (and
+     * matrices live off the heap, in native memory freed by {@link SequenceModel#close()}: copied
+     * from the checkpoint when it stores them in the weight type (f32 or bf16 safetensors), else
+     * converted; the heap keeps only the small tensors, and the model cannot be trained.
+     * {@link org.jmamba.cpu.WeightMemory#MAPPED} maps such matrices instead (zero copy: a
+     * checkpoint loads in the time it takes to map it, but decodes slower). With {@link org.jmamba.cpu.WeightMemory#HEAP} (and
      * on Java 21) a bf16 or int8 model keeps only those, not the f32 copy it was read into, packed
      * tensor by tensor as it is read, so loading needs about the packed size of heap; an f32 one
      * stays trainable. To train, load with f32 and {@code WeightMemory.HEAP}, or use

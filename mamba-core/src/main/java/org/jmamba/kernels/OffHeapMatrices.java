@@ -65,9 +65,9 @@ public interface OffHeapMatrices extends AutoCloseable {
 
     /**
      * Like {@link #map}, but copies the weights into native memory of this store (aligned to a cache
-     * line) instead of mapping them: the file is not kept open or mapped afterwards, and the kernels
-     * read ordinary anonymous memory, whose speed does not depend on how the operating system holds
-     * the file's pages (see {@code WeightMemory.MAPPED}). Same bits as {@link #map}.
+     * line) instead of mapping them, reading the file straight into it: the file is not kept open
+     * or mapped afterwards, and the kernels read ordinary anonymous memory, on which decode measured
+     * faster than on mapped pages (see {@code WeightMemory.MAPPED}). Same bits as {@link #map}.
      *
      * @throws IllegalArgumentException for {@link WeightType#INT8}, which no checkpoint stores
      * @throws IOException              when the file cannot be opened or read

@@ -23,6 +23,7 @@ import org.jmamba.kernels.OffHeapMatrices;
 import org.jmamba.kernels.WeightType;
 import org.jmamba.perf.BandwidthProbe;
 import org.jmamba.perf.BenchShapes;
+import org.jmamba.perf.CpuBenchmark;
 import org.jmamba.train.ModelInit;
 
 /**
@@ -149,19 +150,13 @@ public final class WeightMemoryDecode {
                 for (int r = 0; r < rounds; r++) {
                     ratio[r] = tps[i][r] / tps[0][r];
                 }
-                System.out.printf(Locale.ROOT, "%-13s | %17.1f | %26.3f | %.3f%n", memories[i].label(), median(tps[i]),
-                        median(fraction[i]), median(ratio));
+                System.out.printf(Locale.ROOT, "%-13s | %17.1f | %26.3f | %.3f%n", memories[i].label(), CpuBenchmark.median(tps[i]),
+                        CpuBenchmark.median(fraction[i]), CpuBenchmark.median(ratio));
             }
         } finally {
             states.forEach(MambaState::close);
             models.forEach(CpuMamba::close);
             sources.forEach(TensorSource::close);
         }
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

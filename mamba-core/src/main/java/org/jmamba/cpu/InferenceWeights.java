@@ -35,8 +35,9 @@ import org.jmamba.kernels.WeightType;
  * master.
  *
  * <p>Read from a checkpoint with an {@link OffHeapMatrices} store, the large matrices live off the
- * heap instead: mapped from the file where it stores them in exactly the weight type, else converted
- * into the store's native memory. The small tensors stay on the heap either way.
+ * heap instead: copied into the store's native memory (or mapped) from the file where it stores them
+ * in exactly the weight type, else converted into native memory. The small tensors stay on the heap
+ * either way.
  */
 public final class InferenceWeights {
     private final WeightType type;

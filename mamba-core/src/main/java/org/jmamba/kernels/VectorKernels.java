@@ -20,22 +20,22 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int LANES = F.length();
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** bf16 is widened from half-width short vectors: LANES shorts -> LANES floats. */
-    private static final VectorSpecies<Short> SH = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    static final VectorSpecies<Short> SH = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     /**
      * int8 is widened from byte vectors of LANES bytes, a quarter of the float width (none below 64
      * bits: with fewer than 8 lanes the int8 kernels run the scalar code).
      */
-    private static final VectorSpecies<Byte> BL = LANES >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8)) : null;
+    static final VectorSpecies<Byte> BL = LANES >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8)) : null;
     /**
      * The int8 kernels take a block of 32 weights as 2 vectors (16 lanes) or 4 (8 lanes), written
      * out: a loop nested in the block loop stays a loop in C2's code, at two thirds of the speed,
      * and a helper method for the block is sometimes compiled without being inlined, which boxes
      * every vector it returns. Other widths run the scalar code.
      */
-    private static final boolean INT8_VECTORS = LANES == 8 || LANES == 16;
-    private static final boolean INT8_FOUR_STEPS = Int8Blocks.BLOCK / LANES == 4;
+    static final boolean INT8_VECTORS = LANES == 8 || LANES == 16;
+    static final boolean INT8_FOUR_STEPS = Int8Blocks.BLOCK / LANES == 4;
 
     /**
      * Cache blocking of {@link #gemmNT}: rows of B are taken in blocks of about this many floats
@@ -46,8 +46,8 @@ final class VectorKernels {
      * 8,192 every released Mamba size (d_inner up to 5,120) takes K in one pass; 4 rows of B are
      * then up to 128 KiB, in L2 for the few rows of A that reuse them.
      */
-    private static final int NT_B_BLOCK_FLOATS = 1 << 16;
-    private static final int NT_KC = 8192;
+    static final int NT_B_BLOCK_FLOATS = 1 << 16;
+    static final int NT_KC = 8192;
     /** Blocking of the packed (many-row) gemmNT: a [KC, NC] transposed panel of B, 192 KiB. */
     static final int PK_KC = 256;
     static final int PK_NC = 192;
@@ -139,7 +139,7 @@ final class VectorKernels {
         return s;
     }
 
-    private static void put(float[] c, int ci, float v, boolean accumulate) {
+    static void put(float[] c, int ci, float v, boolean accumulate) {
         c[ci] = accumulate ? c[ci] + v : v;
     }
 

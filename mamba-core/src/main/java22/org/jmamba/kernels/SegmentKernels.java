@@ -1,5 +1,17 @@
 package org.jmamba.kernels;
 
+import static org.jmamba.kernels.VectorKernels.BL;
+import static org.jmamba.kernels.VectorKernels.F;
+import static org.jmamba.kernels.VectorKernels.I;
+import static org.jmamba.kernels.VectorKernels.INT8_FOUR_STEPS;
+import static org.jmamba.kernels.VectorKernels.INT8_VECTORS;
+import static org.jmamba.kernels.VectorKernels.LANES;
+import static org.jmamba.kernels.VectorKernels.NT_B_BLOCK_FLOATS;
+import static org.jmamba.kernels.VectorKernels.NT_KC;
+import static org.jmamba.kernels.VectorKernels.SH;
+import static org.jmamba.kernels.VectorKernels.put;
+import static org.jmamba.kernels.VectorKernels.sum;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -8,9 +20,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The products of off-heap matrices ({@link SegmentMatrix}): the few-row (decode) kernels of
@@ -19,11 +28,11 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link Kernels#gemmNT(float[], int, int, PanelSource, float[], int, int, float[], boolean, int, int, int, int, int, float[])}).
  *
  * <p><b>Keep in step with {@link VectorKernels}.</b> Each kernel here mirrors its array twin there
- * line by line — the same species and block constants (copied below), the same four (f32, bf16)
- * or two (int8) rows of W per pass, the same k chunks, the same bf16 and int8 widening, the same
- * accumulators, the same fixed summation tree, tails and bias order — so that a model gives the same
- * bits with its weights on or off the heap ({@code SegmentKernelsTest} checks bit equality on random
- * shapes). A change to the int8 or bf16 widening, or to any order of operations, in VectorKernels
+ * line by line — the same species, block constants, lane sum and store (VectorKernels' own,
+ * imported above), the same four (f32, bf16) or two (int8) rows of W per pass, the same k chunks,
+ * the same bf16 and int8 widening, the same accumulators, tails and bias order — so that a model
+ * gives the same bits with its weights on or off the heap ({@code SegmentKernelsTest} checks bit
+ * equality on random shapes). A change to the int8 or bf16 widening, or to any order of operations, in VectorKernels
  * must be made here too.
  *
  * <p>Loaded only on Java 22+ with the Vector API enabled (see {@link OffHeapMatrices}).
@@ -35,49 +44,7 @@ final class SegmentKernels {
     static final ValueLayout.OfShort S16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
 
-    // ---- copied from VectorKernels (same values, same reasons; see there)
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    static final int LANES = F.length();
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-    private static final VectorSpecies<Short> SH = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
-    private static final VectorSpecies<Byte> BL = LANES >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8)) : null;
-    private static final boolean INT8_VECTORS = LANES == 8 || LANES == 16;
-    private static final boolean INT8_FOUR_STEPS = Int8Blocks.BLOCK / LANES == 4;
-    private static final int NT_B_BLOCK_FLOATS = 1 << 16;
-    private static final int NT_KC = 8192;
-
-    private static final VectorShuffle<Float> X32 = LANES >= 64 ? VectorShuffle.fromOp(F, i -> i ^ 32) : null;
-    private static final VectorShuffle<Float> X16 = LANES >= 32 ? VectorShuffle.fromOp(F, i -> i ^ 16) : null;
-    private static final VectorShuffle<Float> X8 = LANES >= 16 ? VectorShuffle.fromOp(F, i -> i ^ 8) : null;
-    private static final VectorShuffle<Float> X4 = LANES >= 8 ? VectorShuffle.fromOp(F, i -> i ^ 4) : null;
-    private static final VectorShuffle<Float> X2 = VectorShuffle.fromOp(F, i -> i ^ 2);
-    private static final VectorShuffle<Float> X1 = VectorShuffle.fromOp(F, i -> i ^ 1);
-
     private SegmentKernels() {
-    }
-
-    /** VectorKernels.sum: the lanes of v summed in a fixed pairwise order. */
-    private static float sum(FloatVector v) {
-        FloatVector s = v;
-        if (LANES >= 64) {
-            s = s.add(s.rearrange(X32));
-        }
-        if (LANES >= 32) {
-            s = s.add(s.rearrange(X16));
-        }
-        if (LANES >= 16) {
-            s = s.add(s.rearrange(X8));
-        }
-        if (LANES >= 8) {
-            s = s.add(s.rearrange(X4));
-        }
-        s = s.add(s.rearrange(X2));
-        s = s.add(s.rearrange(X1));
-        return s.lane(0);
-    }
-
-    private static void put(float[] c, int ci, float v, boolean accumulate) {
-        c[ci] = accumulate ? c[ci] + v : v;
     }
 
     // ---------------------------------------------------------------- element access
@@ -122,7 +89,7 @@ final class SegmentKernels {
             return;
         }
         if (K == 0) {
-            emptyProduct(c, cOff, ldc, bias, accumulate, m0, m1, n0, n1);
+            ScalarKernels.gemmNT(a, aOff, lda, new float[0], 0, 0, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, 0);
             return;
         }
         if (m1 - m0 > Kernels.FEW_ROWS) {
@@ -147,20 +114,6 @@ final class SegmentKernels {
                         nt1x4(a, aOff + m * lda + k0, b, k0, ldb, r0, r1, r2, r3, kl, c, cOff + m * ldc, bs, acc);
                     }
                 }
-            }
-        }
-    }
-
-    /** K = 0: every output is the bias (or zero), as ScalarKernels.gemmNT computes it. */
-    private static void emptyProduct(float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
-                                     int m0, int m1, int n0, int n1) {
-        for (int m = m0; m < m1; m++) {
-            for (int n = n0; n < n1; n++) {
-                float s = 0f;
-                if (bias != null) {
-                    s += bias[n];
-                }
-                put(c, cOff + m * ldc + n, s, accumulate);
             }
         }
     }

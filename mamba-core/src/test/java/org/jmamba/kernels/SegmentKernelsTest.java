@@ -51,7 +51,7 @@ class SegmentKernelsTest {
     }
 
     private String ctx(String s) {
-        return s + " (seed " + seed + ", " + SegmentKernels.LANES + " lanes)";
+        return s + " (seed " + seed + ", " + VectorKernels.LANES + " lanes)";
     }
 
     /** K values that matter: 48, whole int8 blocks, a block and a bit, odd, short, and more than one f32 k chunk. */

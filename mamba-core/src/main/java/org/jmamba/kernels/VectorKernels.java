@@ -1,9 +1,12 @@
 package org.jmamba.kernels;
 
+import static jdk.incubator.vector.VectorOperators.B2F;
+
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
@@ -81,12 +84,12 @@ final class VectorKernels {
      * instead of reduceLanes(ADD), whose order is unspecified: the JIT-compiled reduction and the
      * interpreter's differ in the last bit, and results would then depend on how warm the JIT is.
      */
-    private static final VectorShuffle<Float> X32 = LANES >= 64 ? VectorShuffle.fromOp(F, i -> i ^ 32) : null;
-    private static final VectorShuffle<Float> X16 = LANES >= 32 ? VectorShuffle.fromOp(F, i -> i ^ 16) : null;
-    private static final VectorShuffle<Float> X8 = LANES >= 16 ? VectorShuffle.fromOp(F, i -> i ^ 8) : null;
-    private static final VectorShuffle<Float> X4 = LANES >= 8 ? VectorShuffle.fromOp(F, i -> i ^ 4) : null;
-    private static final VectorShuffle<Float> X2 = VectorShuffle.fromOp(F, i -> i ^ 2);
-    private static final VectorShuffle<Float> X1 = VectorShuffle.fromOp(F, i -> i ^ 1);
+    static final VectorShuffle<Float> X32 = LANES >= 64 ? VectorShuffle.fromOp(F, i -> i ^ 32) : null;
+    static final VectorShuffle<Float> X16 = LANES >= 32 ? VectorShuffle.fromOp(F, i -> i ^ 16) : null;
+    static final VectorShuffle<Float> X8 = LANES >= 16 ? VectorShuffle.fromOp(F, i -> i ^ 8) : null;
+    static final VectorShuffle<Float> X4 = LANES >= 8 ? VectorShuffle.fromOp(F, i -> i ^ 4) : null;
+    static final VectorShuffle<Float> X2 = VectorShuffle.fromOp(F, i -> i ^ 2);
+    static final VectorShuffle<Float> X1 = VectorShuffle.fromOp(F, i -> i ^ 1);
 
     /** The sum of the lanes of v, in a fixed order (see above). */
     static float sum(FloatVector v) {
@@ -695,6 +698,30 @@ final class VectorKernels {
         }
     }
 
+    /*
+     * The int8 products. Each block of 32 weights shares one scale, so its products are summed
+     * first (p = w·x for the block's first vector, then fused multiply-adds) and the block sum is
+     * scaled into the row's accumulator with one more: acc += p·scale. A short last block does the
+     * same for its whole vectors, and its last few weights (fewer than a vector) are added after
+     * the lane sum. Widening costs two instructions per vector of weights (sign-extend, convert),
+     * which makes int8 the one type whose decode is bound by arithmetic rather than memory on a
+     * fast machine, so each block is written as straight-line code (see INT8_VECTORS).
+     * int8Rows2x2 computes every output with exactly the same operations, so a batch gives the
+     * same bits as one sequence.
+     *
+     * No vector crosses a method boundary of ours in these two kernels: the widening (a byte
+     * load and B2F) and the lane sums are written out with the Vector API's own calls, which are
+     * always inlined. A helper such as widen(q, i) or sum(v) is inlined or not depending on
+     * the profile the JIT happened to collect, and when it is not, every vector it takes or returns
+     * becomes an object: in about one process in five, int8 decode on two threads allocated
+     * tens of thousands of vectors per token and ran at a quarter of its speed (docs/benchmarks.md).
+     */
+
+    /** The lanes of the upper half: the pair lane sum takes one row's accumulator from each half. */
+    static final VectorMask<Float> UPPER = VectorMask.fromLong(F, ((1L << LANES) - 1) & (-1L << (LANES / 2)));
+    /** Swaps the two halves of a vector (lane i with lane i ^ LANES/2): the first level of {@link #sum}. */
+    static final VectorShuffle<Float> HALVES = VectorShuffle.fromOp(F, i -> i ^ (LANES / 2));
+
     static void int8NT(float[] a, int aOff, int lda, byte[] q, float[] scales,
                        float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
                        int m0, int m1, int n0, int n1, int K) {
@@ -720,20 +747,17 @@ final class VectorKernels {
         }
     }
 
-    /** int8 weights {@code q[i .. i+LANES)} widened to floats (exact: every int8 is a float). */
-    private static FloatVector widen(byte[] q, int i) {
-        return (FloatVector) ByteVector.fromArray(BL, q, i).convertShape(VectorOperators.B2F, F, 0);
-    }
-
-    /*
-     * The int8 products. Each block of 32 weights shares one scale, so its products are summed
-     * first (p = w·x for the block's first vector, then fused multiply-adds) and the block sum is
-     * scaled into the row's accumulator with one more: acc += p·scale. Widening costs two
-     * instructions per vector of weights (sign-extend, convert), which makes int8 the one type whose
-     * decode is bound by arithmetic rather than memory on a fast machine, so each block is written
-     * as straight-line code (see INT8_VECTORS). int8Rows2x2 computes every output with exactly the
-     * same operations, so a batch gives the same bits as one sequence.
+    /**
+     * {@code Σ a[ai+k]·q[qi+k]} over {@code k ∈ [k0, K)}, fewer than LANES weights (the end of a
+     * short last block), one at a time.
      */
+    static float int8Rest(float[] a, int ai, byte[] q, int qi, int k0, int K) {
+        float t = 0f;
+        for (int k = k0; k < K; k++) {
+            t += a[ai + k] * q[qi + k];
+        }
+        return t;
+    }
 
     /** Rows na, nb (nb written only if {@code two}) against one row of A at {@code ai}. */
     private static void int8Rows2(float[] a, int ai, byte[] q, float[] scales, int K, int na, int nb,
@@ -747,50 +771,55 @@ final class VectorKernels {
             int k1 = k0 + LANES;
             FloatVector x0 = FloatVector.fromArray(F, a, ai + k0);
             FloatVector x1 = FloatVector.fromArray(F, a, ai + k1);
-            FloatVector p0 = widen(q, q0 + k0).mul(x0);
-            FloatVector p1 = widen(q, q1 + k0).mul(x0);
-            p0 = widen(q, q0 + k1).fma(x1, p0);
-            p1 = widen(q, q1 + k1).fma(x1, p1);
+            FloatVector p0 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + k0).convertShape(B2F, F, 0)).mul(x0);
+            FloatVector p1 = ((FloatVector) ByteVector.fromArray(BL, q, q1 + k0).convertShape(B2F, F, 0)).mul(x0);
+            p0 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + k1).convertShape(B2F, F, 0)).fma(x1, p0);
+            p1 = ((FloatVector) ByteVector.fromArray(BL, q, q1 + k1).convertShape(B2F, F, 0)).fma(x1, p1);
             if (INT8_FOUR_STEPS) { // a constant: compiled as straight-line code or not at all
                 int k2 = k1 + LANES, k3 = k2 + LANES;
                 FloatVector x2 = FloatVector.fromArray(F, a, ai + k2);
                 FloatVector x3 = FloatVector.fromArray(F, a, ai + k3);
-                p0 = widen(q, q0 + k2).fma(x2, p0);
-                p1 = widen(q, q1 + k2).fma(x2, p1);
-                p0 = widen(q, q0 + k3).fma(x3, p0);
-                p1 = widen(q, q1 + k3).fma(x3, p1);
+                p0 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + k2).convertShape(B2F, F, 0)).fma(x2, p0);
+                p1 = ((FloatVector) ByteVector.fromArray(BL, q, q1 + k2).convertShape(B2F, F, 0)).fma(x2, p1);
+                p0 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + k3).convertShape(B2F, F, 0)).fma(x3, p0);
+                p1 = ((FloatVector) ByteVector.fromArray(BL, q, q1 + k3).convertShape(B2F, F, 0)).fma(x3, p1);
             }
             acc0 = p0.fma(FloatVector.broadcast(F, scales[na * bpr + blk]), acc0);
             acc1 = p1.fma(FloatVector.broadcast(F, scales[nb * bpr + blk]), acc1);
         }
-        float s0 = sum(acc0), s1 = sum(acc1);
-        if (full < bpr) { // short last block
-            int k0 = full * Int8Blocks.BLOCK;
-            s0 += int8TailDot(a, ai, q, q0, k0, K) * scales[na * bpr + full];
-            s1 += int8TailDot(a, ai, q, q1, k0, K) * scales[nb * bpr + full];
+        int kv = full * Int8Blocks.BLOCK;
+        int tail = (K - kv) / LANES; // whole vectors of a short last block (none when K is a multiple of 32)
+        if (tail > 0) {
+            FloatVector x0 = FloatVector.fromArray(F, a, ai + kv);
+            FloatVector p0 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + kv).convertShape(B2F, F, 0)).mul(x0);
+            FloatVector p1 = ((FloatVector) ByteVector.fromArray(BL, q, q1 + kv).convertShape(B2F, F, 0)).mul(x0);
+            for (int t = 1; t < tail; t++) {
+                int k = kv + t * LANES;
+                FloatVector x = FloatVector.fromArray(F, a, ai + k);
+                p0 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + k).convertShape(B2F, F, 0)).fma(x, p0);
+                p1 = ((FloatVector) ByteVector.fromArray(BL, q, q1 + k).convertShape(B2F, F, 0)).fma(x, p1);
+            }
+            acc0 = p0.fma(FloatVector.broadcast(F, scales[na * bpr + full]), acc0);
+            acc1 = p1.fma(FloatVector.broadcast(F, scales[nb * bpr + full]), acc1);
+        }
+        // Both lane sums at once, in sum()'s order: halves swapped and added (acc0's sums in the
+        // lower half, acc1's in the upper), then the pairwise tree within each half.
+        FloatVector v = acc0.blend(acc1, UPPER).add(acc0.rearrange(HALVES).blend(acc1.rearrange(HALVES), UPPER));
+        if (LANES == 16) {
+            v = v.add(v.rearrange(X4));
+        }
+        v = v.add(v.rearrange(X2));
+        v = v.add(v.rearrange(X1));
+        float s0 = v.lane(0), s1 = v.lane(LANES / 2);
+        int kr = kv + tail * LANES;
+        if (kr < K) { // the last weights of a short block, fewer than a vector
+            s0 += int8Rest(a, ai, q, q0, kr, K) * scales[na * bpr + full];
+            s1 += int8Rest(a, ai, q, q1, kr, K) * scales[nb * bpr + full];
         }
         put(c, ci + na, bias != null ? s0 + bias[na] : s0, accumulate);
         if (two) {
             put(c, ci + nb, bias != null ? s1 + bias[nb] : s1, accumulate);
         }
-    }
-
-    /**
-     * {@code Σ a[ai+k]·q[qi+k]} over the short last block {@code k ∈ [k0, K)}, unscaled: whole
-     * vectors first, then one at a time. A row whose length leaves half a block (dt_proj's 48 =
-     * 32 + 16) would otherwise spend a third of its weights in the scalar loop.
-     */
-    private static float int8TailDot(float[] a, int ai, byte[] q, int qi, int k0, int K) {
-        FloatVector p = FloatVector.zero(F);
-        int k = k0;
-        for (; k <= K - LANES; k += LANES) {
-            p = widen(q, qi + k).fma(FloatVector.fromArray(F, a, ai + k), p);
-        }
-        float t = sum(p);
-        for (; k < K; k++) {
-            t += a[ai + k] * q[qi + k];
-        }
-        return t;
     }
 
     /** Rows na, nb (nb written only if {@code two}) against rows ai, aj of A, each output as int8Rows2 computes it. */
@@ -806,11 +835,12 @@ final class VectorKernels {
             int k1 = k0 + LANES;
             FloatVector x0 = FloatVector.fromArray(F, a, ai + k0), x1 = FloatVector.fromArray(F, a, ai + k1);
             FloatVector y0 = FloatVector.fromArray(F, a, aj + k0), y1 = FloatVector.fromArray(F, a, aj + k1);
-            FloatVector f0 = widen(q, q0 + k0), f1 = widen(q, q1 + k0);
+            FloatVector f0 = (FloatVector) ByteVector.fromArray(BL, q, q0 + k0).convertShape(B2F, F, 0);
+            FloatVector f1 = (FloatVector) ByteVector.fromArray(BL, q, q1 + k0).convertShape(B2F, F, 0);
             FloatVector p0 = f0.mul(x0), p1 = f1.mul(x0);
             FloatVector e0 = f0.mul(y0), e1 = f1.mul(y0);
-            f0 = widen(q, q0 + k1);
-            f1 = widen(q, q1 + k1);
+            f0 = (FloatVector) ByteVector.fromArray(BL, q, q0 + k1).convertShape(B2F, F, 0);
+            f1 = (FloatVector) ByteVector.fromArray(BL, q, q1 + k1).convertShape(B2F, F, 0);
             p0 = f0.fma(x1, p0);
             p1 = f1.fma(x1, p1);
             e0 = f0.fma(y1, e0);
@@ -819,14 +849,14 @@ final class VectorKernels {
                 int k2 = k1 + LANES, k3 = k2 + LANES;
                 FloatVector x2 = FloatVector.fromArray(F, a, ai + k2), x3 = FloatVector.fromArray(F, a, ai + k3);
                 FloatVector y2 = FloatVector.fromArray(F, a, aj + k2), y3 = FloatVector.fromArray(F, a, aj + k3);
-                f0 = widen(q, q0 + k2);
-                f1 = widen(q, q1 + k2);
+                f0 = (FloatVector) ByteVector.fromArray(BL, q, q0 + k2).convertShape(B2F, F, 0);
+                f1 = (FloatVector) ByteVector.fromArray(BL, q, q1 + k2).convertShape(B2F, F, 0);
                 p0 = f0.fma(x2, p0);
                 p1 = f1.fma(x2, p1);
                 e0 = f0.fma(y2, e0);
                 e1 = f1.fma(y2, e1);
-                f0 = widen(q, q0 + k3);
-                f1 = widen(q, q1 + k3);
+                f0 = (FloatVector) ByteVector.fromArray(BL, q, q0 + k3).convertShape(B2F, F, 0);
+                f1 = (FloatVector) ByteVector.fromArray(BL, q, q1 + k3).convertShape(B2F, F, 0);
                 p0 = f0.fma(x3, p0);
                 p1 = f1.fma(x3, p1);
                 e0 = f0.fma(y3, e0);
@@ -839,14 +869,51 @@ final class VectorKernels {
             bcc0 = e0.fma(sa, bcc0);
             bcc1 = e1.fma(sb, bcc1);
         }
-        float r0 = sum(acc0), r1 = sum(acc1);
-        float u0 = sum(bcc0), u1 = sum(bcc1);
-        if (full < bpr) { // short last block
-            int k0 = full * Int8Blocks.BLOCK;
-            r0 += int8TailDot(a, ai, q, q0, k0, K) * scales[na * bpr + full];
-            r1 += int8TailDot(a, ai, q, q1, k0, K) * scales[nb * bpr + full];
-            u0 += int8TailDot(a, aj, q, q0, k0, K) * scales[na * bpr + full];
-            u1 += int8TailDot(a, aj, q, q1, k0, K) * scales[nb * bpr + full];
+        int kv = full * Int8Blocks.BLOCK;
+        int tail = (K - kv) / LANES;
+        if (tail > 0) {
+            FloatVector x = FloatVector.fromArray(F, a, ai + kv), y = FloatVector.fromArray(F, a, aj + kv);
+            FloatVector f0 = (FloatVector) ByteVector.fromArray(BL, q, q0 + kv).convertShape(B2F, F, 0);
+            FloatVector f1 = (FloatVector) ByteVector.fromArray(BL, q, q1 + kv).convertShape(B2F, F, 0);
+            FloatVector p0 = f0.mul(x), p1 = f1.mul(x);
+            FloatVector e0 = f0.mul(y), e1 = f1.mul(y);
+            for (int t = 1; t < tail; t++) {
+                int k = kv + t * LANES;
+                x = FloatVector.fromArray(F, a, ai + k);
+                y = FloatVector.fromArray(F, a, aj + k);
+                f0 = (FloatVector) ByteVector.fromArray(BL, q, q0 + k).convertShape(B2F, F, 0);
+                f1 = (FloatVector) ByteVector.fromArray(BL, q, q1 + k).convertShape(B2F, F, 0);
+                p0 = f0.fma(x, p0);
+                p1 = f1.fma(x, p1);
+                e0 = f0.fma(y, e0);
+                e1 = f1.fma(y, e1);
+            }
+            FloatVector sa = FloatVector.broadcast(F, scales[na * bpr + full]);
+            FloatVector sb = FloatVector.broadcast(F, scales[nb * bpr + full]);
+            acc0 = p0.fma(sa, acc0);
+            acc1 = p1.fma(sb, acc1);
+            bcc0 = e0.fma(sa, bcc0);
+            bcc1 = e1.fma(sb, bcc1);
+        }
+        FloatVector v = acc0.blend(acc1, UPPER).add(acc0.rearrange(HALVES).blend(acc1.rearrange(HALVES), UPPER));
+        FloatVector w = bcc0.blend(bcc1, UPPER).add(bcc0.rearrange(HALVES).blend(bcc1.rearrange(HALVES), UPPER));
+        if (LANES == 16) {
+            v = v.add(v.rearrange(X4));
+            w = w.add(w.rearrange(X4));
+        }
+        v = v.add(v.rearrange(X2));
+        w = w.add(w.rearrange(X2));
+        v = v.add(v.rearrange(X1));
+        w = w.add(w.rearrange(X1));
+        float r0 = v.lane(0), r1 = v.lane(LANES / 2);
+        float u0 = w.lane(0), u1 = w.lane(LANES / 2);
+        int kr = kv + tail * LANES;
+        if (kr < K) {
+            float sa = scales[na * bpr + full], sb = scales[nb * bpr + full];
+            r0 += int8Rest(a, ai, q, q0, kr, K) * sa;
+            r1 += int8Rest(a, ai, q, q1, kr, K) * sb;
+            u0 += int8Rest(a, aj, q, q0, kr, K) * sa;
+            u1 += int8Rest(a, aj, q, q1, kr, K) * sb;
         }
         put(c, ci + na, bias != null ? r0 + bias[na] : r0, accumulate);
         put(c, cj + na, bias != null ? u0 + bias[na] : u0, accumulate);
@@ -854,6 +921,11 @@ final class VectorKernels {
             put(c, ci + nb, bias != null ? r1 + bias[nb] : r1, accumulate);
             put(c, cj + nb, bias != null ? u1 + bias[nb] : u1, accumulate);
         }
+    }
+
+    /** int8 weights {@code q[i .. i+LANES)} widened to floats (exact: every int8 is a float). */
+    private static FloatVector widen(byte[] q, int i) {
+        return (FloatVector) ByteVector.fromArray(BL, q, i).convertShape(B2F, F, 0);
     }
 
     static void bf16Widen(short[] w, int ldw, float[] out, int n0, int n1, int K) {

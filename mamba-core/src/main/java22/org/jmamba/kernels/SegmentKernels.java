@@ -1,7 +1,13 @@
 package org.jmamba.kernels;
 
 import static org.jmamba.kernels.VectorKernels.BL;
+import static jdk.incubator.vector.VectorOperators.B2F;
 import static org.jmamba.kernels.VectorKernels.F;
+import static org.jmamba.kernels.VectorKernels.HALVES;
+import static org.jmamba.kernels.VectorKernels.UPPER;
+import static org.jmamba.kernels.VectorKernels.X1;
+import static org.jmamba.kernels.VectorKernels.X2;
+import static org.jmamba.kernels.VectorKernels.X4;
 import static org.jmamba.kernels.VectorKernels.I;
 import static org.jmamba.kernels.VectorKernels.INT8_FOUR_STEPS;
 import static org.jmamba.kernels.VectorKernels.INT8_VECTORS;
@@ -71,10 +77,6 @@ final class SegmentKernels {
         return x.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
-    /** LANES int8 values from element {@code i}, widened as VectorKernels.widen widens them. */
-    private static FloatVector widen(MemorySegment q, long i) {
-        return (FloatVector) ByteVector.fromMemorySegment(BL, q, i, LE).convertShape(VectorOperators.B2F, F, 0);
-    }
 
     // ---------------------------------------------------------------- f32
 
@@ -268,34 +270,57 @@ final class SegmentKernels {
         int bpr = Int8Blocks.blocksPerRow(K);
         int full = K / Int8Blocks.BLOCK;
         long q0 = (long) na * K, q1 = (long) nb * K;
-        long sa = (long) na * bpr, sb = (long) nb * bpr;
+        long sa0 = (long) na * bpr, sb0 = (long) nb * bpr;
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
         for (int blk = 0; blk < full; blk++) {
             int k0 = blk * Int8Blocks.BLOCK;
             int k1 = k0 + LANES;
             FloatVector x0 = FloatVector.fromArray(F, a, ai + k0);
             FloatVector x1 = FloatVector.fromArray(F, a, ai + k1);
-            FloatVector p0 = widen(q, q0 + k0).mul(x0);
-            FloatVector p1 = widen(q, q1 + k0).mul(x0);
-            p0 = widen(q, q0 + k1).fma(x1, p0);
-            p1 = widen(q, q1 + k1).fma(x1, p1);
+            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k0, LE).convertShape(B2F, F, 0)).mul(x0);
+            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k0, LE).convertShape(B2F, F, 0)).mul(x0);
+            p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k1, LE).convertShape(B2F, F, 0)).fma(x1, p0);
+            p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k1, LE).convertShape(B2F, F, 0)).fma(x1, p1);
             if (INT8_FOUR_STEPS) { // a constant: compiled as straight-line code or not at all
                 int k2 = k1 + LANES, k3 = k2 + LANES;
                 FloatVector x2 = FloatVector.fromArray(F, a, ai + k2);
                 FloatVector x3 = FloatVector.fromArray(F, a, ai + k3);
-                p0 = widen(q, q0 + k2).fma(x2, p0);
-                p1 = widen(q, q1 + k2).fma(x2, p1);
-                p0 = widen(q, q0 + k3).fma(x3, p0);
-                p1 = widen(q, q1 + k3).fma(x3, p1);
+                p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k2, LE).convertShape(B2F, F, 0)).fma(x2, p0);
+                p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k2, LE).convertShape(B2F, F, 0)).fma(x2, p1);
+                p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k3, LE).convertShape(B2F, F, 0)).fma(x3, p0);
+                p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k3, LE).convertShape(B2F, F, 0)).fma(x3, p1);
             }
-            acc0 = p0.fma(FloatVector.broadcast(F, f32(scales, sa + blk)), acc0);
-            acc1 = p1.fma(FloatVector.broadcast(F, f32(scales, sb + blk)), acc1);
+            acc0 = p0.fma(FloatVector.broadcast(F, f32(scales, sa0 + blk)), acc0);
+            acc1 = p1.fma(FloatVector.broadcast(F, f32(scales, sb0 + blk)), acc1);
         }
-        float s0 = sum(acc0), s1 = sum(acc1);
-        if (full < bpr) { // short last block
-            int k0 = full * Int8Blocks.BLOCK;
-            s0 += int8TailDot(a, ai, q, q0, k0, K) * f32(scales, sa + full);
-            s1 += int8TailDot(a, ai, q, q1, k0, K) * f32(scales, sb + full);
+        int kv = full * Int8Blocks.BLOCK;
+        int tail = (K - kv) / LANES; // whole vectors of a short last block (none when K is a multiple of 32)
+        if (tail > 0) {
+            FloatVector x0 = FloatVector.fromArray(F, a, ai + kv);
+            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + kv, LE).convertShape(B2F, F, 0)).mul(x0);
+            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + kv, LE).convertShape(B2F, F, 0)).mul(x0);
+            for (int t = 1; t < tail; t++) {
+                int k = kv + t * LANES;
+                FloatVector x = FloatVector.fromArray(F, a, ai + k);
+                p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k, LE).convertShape(B2F, F, 0)).fma(x, p0);
+                p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k, LE).convertShape(B2F, F, 0)).fma(x, p1);
+            }
+            acc0 = p0.fma(FloatVector.broadcast(F, f32(scales, sa0 + full)), acc0);
+            acc1 = p1.fma(FloatVector.broadcast(F, f32(scales, sb0 + full)), acc1);
+        }
+        // Both lane sums at once, in sum()'s order: halves swapped and added (acc0's sums in the
+        // lower half, acc1's in the upper), then the pairwise tree within each half.
+        FloatVector v = acc0.blend(acc1, UPPER).add(acc0.rearrange(HALVES).blend(acc1.rearrange(HALVES), UPPER));
+        if (LANES == 16) {
+            v = v.add(v.rearrange(X4));
+        }
+        v = v.add(v.rearrange(X2));
+        v = v.add(v.rearrange(X1));
+        float s0 = v.lane(0), s1 = v.lane(LANES / 2);
+        int kr = kv + tail * LANES;
+        if (kr < K) { // the last weights of a short block, fewer than a vector
+            s0 += int8Rest(a, ai, q, q0, kr, K) * f32(scales, sa0 + full);
+            s1 += int8Rest(a, ai, q, q1, kr, K) * f32(scales, sb0 + full);
         }
         put(c, ci + na, bias != null ? s0 + bias[na] : s0, accumulate);
         if (two) {
@@ -303,28 +328,22 @@ final class SegmentKernels {
         }
     }
 
-    /** VectorKernels.int8TailDot: {@code Σ a[ai+k]·q[qi+k]} over the short last block, unscaled. */
-    private static float int8TailDot(float[] a, int ai, MemorySegment q, long qi, int k0, int K) {
-        FloatVector p = FloatVector.zero(F);
-        int k = k0;
-        for (; k <= K - LANES; k += LANES) {
-            p = widen(q, qi + k).fma(FloatVector.fromArray(F, a, ai + k), p);
-        }
-        float t = sum(p);
-        for (; k < K; k++) {
+    /** VectorKernels.int8Rest: the last weights of a short block, fewer than a vector, unscaled. */
+    private static float int8Rest(float[] a, int ai, MemorySegment q, long qi, int k0, int K) {
+        float t = 0f;
+        for (int k = k0; k < K; k++) {
             t += a[ai + k] * int8(q, qi + k);
         }
         return t;
     }
 
     /** VectorKernels.int8Rows2x2: rows na, nb against rows ai, aj of A, each output as int8Rows2 computes it. */
-    private static void int8Rows2x2(float[] a, int ai, int aj, MemorySegment q, MemorySegment scales, int K,
-                                    int na, int nb, float[] c, int ci, int cj, float[] bias, boolean accumulate,
-                                    boolean two) {
+    private static void int8Rows2x2(float[] a, int ai, int aj, MemorySegment q, MemorySegment scales, int K, int na, int nb,
+                                    float[] c, int ci, int cj, float[] bias, boolean accumulate, boolean two) {
         int bpr = Int8Blocks.blocksPerRow(K);
         int full = K / Int8Blocks.BLOCK;
         long q0 = (long) na * K, q1 = (long) nb * K;
-        long sna = (long) na * bpr, snb = (long) nb * bpr;
+        long sa0 = (long) na * bpr, sb0 = (long) nb * bpr;
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
         FloatVector bcc0 = FloatVector.zero(F), bcc1 = FloatVector.zero(F);
         for (int blk = 0; blk < full; blk++) {
@@ -332,11 +351,12 @@ final class SegmentKernels {
             int k1 = k0 + LANES;
             FloatVector x0 = FloatVector.fromArray(F, a, ai + k0), x1 = FloatVector.fromArray(F, a, ai + k1);
             FloatVector y0 = FloatVector.fromArray(F, a, aj + k0), y1 = FloatVector.fromArray(F, a, aj + k1);
-            FloatVector f0 = widen(q, q0 + k0), f1 = widen(q, q1 + k0);
+            FloatVector f0 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k0, LE).convertShape(B2F, F, 0);
+            FloatVector f1 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k0, LE).convertShape(B2F, F, 0);
             FloatVector p0 = f0.mul(x0), p1 = f1.mul(x0);
             FloatVector e0 = f0.mul(y0), e1 = f1.mul(y0);
-            f0 = widen(q, q0 + k1);
-            f1 = widen(q, q1 + k1);
+            f0 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k1, LE).convertShape(B2F, F, 0);
+            f1 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k1, LE).convertShape(B2F, F, 0);
             p0 = f0.fma(x1, p0);
             p1 = f1.fma(x1, p1);
             e0 = f0.fma(y1, e0);
@@ -345,35 +365,71 @@ final class SegmentKernels {
                 int k2 = k1 + LANES, k3 = k2 + LANES;
                 FloatVector x2 = FloatVector.fromArray(F, a, ai + k2), x3 = FloatVector.fromArray(F, a, ai + k3);
                 FloatVector y2 = FloatVector.fromArray(F, a, aj + k2), y3 = FloatVector.fromArray(F, a, aj + k3);
-                f0 = widen(q, q0 + k2);
-                f1 = widen(q, q1 + k2);
+                f0 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k2, LE).convertShape(B2F, F, 0);
+                f1 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k2, LE).convertShape(B2F, F, 0);
                 p0 = f0.fma(x2, p0);
                 p1 = f1.fma(x2, p1);
                 e0 = f0.fma(y2, e0);
                 e1 = f1.fma(y2, e1);
-                f0 = widen(q, q0 + k3);
-                f1 = widen(q, q1 + k3);
+                f0 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k3, LE).convertShape(B2F, F, 0);
+                f1 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k3, LE).convertShape(B2F, F, 0);
                 p0 = f0.fma(x3, p0);
                 p1 = f1.fma(x3, p1);
                 e0 = f0.fma(y3, e0);
                 e1 = f1.fma(y3, e1);
             }
-            FloatVector sa = FloatVector.broadcast(F, f32(scales, sna + blk));
-            FloatVector sb = FloatVector.broadcast(F, f32(scales, snb + blk));
+            FloatVector sa = FloatVector.broadcast(F, f32(scales, sa0 + blk));
+            FloatVector sb = FloatVector.broadcast(F, f32(scales, sb0 + blk));
             acc0 = p0.fma(sa, acc0);
             acc1 = p1.fma(sb, acc1);
             bcc0 = e0.fma(sa, bcc0);
             bcc1 = e1.fma(sb, bcc1);
         }
-        float r0 = sum(acc0), r1 = sum(acc1);
-        float u0 = sum(bcc0), u1 = sum(bcc1);
-        if (full < bpr) { // short last block
-            int k0 = full * Int8Blocks.BLOCK;
-            float sa = f32(scales, sna + full), sb = f32(scales, snb + full);
-            r0 += int8TailDot(a, ai, q, q0, k0, K) * sa;
-            r1 += int8TailDot(a, ai, q, q1, k0, K) * sb;
-            u0 += int8TailDot(a, aj, q, q0, k0, K) * sa;
-            u1 += int8TailDot(a, aj, q, q1, k0, K) * sb;
+        int kv = full * Int8Blocks.BLOCK;
+        int tail = (K - kv) / LANES;
+        if (tail > 0) {
+            FloatVector x = FloatVector.fromArray(F, a, ai + kv), y = FloatVector.fromArray(F, a, aj + kv);
+            FloatVector f0 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + kv, LE).convertShape(B2F, F, 0);
+            FloatVector f1 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + kv, LE).convertShape(B2F, F, 0);
+            FloatVector p0 = f0.mul(x), p1 = f1.mul(x);
+            FloatVector e0 = f0.mul(y), e1 = f1.mul(y);
+            for (int t = 1; t < tail; t++) {
+                int k = kv + t * LANES;
+                x = FloatVector.fromArray(F, a, ai + k);
+                y = FloatVector.fromArray(F, a, aj + k);
+                f0 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k, LE).convertShape(B2F, F, 0);
+                f1 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k, LE).convertShape(B2F, F, 0);
+                p0 = f0.fma(x, p0);
+                p1 = f1.fma(x, p1);
+                e0 = f0.fma(y, e0);
+                e1 = f1.fma(y, e1);
+            }
+            FloatVector sa = FloatVector.broadcast(F, f32(scales, sa0 + full));
+            FloatVector sb = FloatVector.broadcast(F, f32(scales, sb0 + full));
+            acc0 = p0.fma(sa, acc0);
+            acc1 = p1.fma(sb, acc1);
+            bcc0 = e0.fma(sa, bcc0);
+            bcc1 = e1.fma(sb, bcc1);
+        }
+        FloatVector v = acc0.blend(acc1, UPPER).add(acc0.rearrange(HALVES).blend(acc1.rearrange(HALVES), UPPER));
+        FloatVector w = bcc0.blend(bcc1, UPPER).add(bcc0.rearrange(HALVES).blend(bcc1.rearrange(HALVES), UPPER));
+        if (LANES == 16) {
+            v = v.add(v.rearrange(X4));
+            w = w.add(w.rearrange(X4));
+        }
+        v = v.add(v.rearrange(X2));
+        w = w.add(w.rearrange(X2));
+        v = v.add(v.rearrange(X1));
+        w = w.add(w.rearrange(X1));
+        float r0 = v.lane(0), r1 = v.lane(LANES / 2);
+        float u0 = w.lane(0), u1 = w.lane(LANES / 2);
+        int kr = kv + tail * LANES;
+        if (kr < K) {
+            float sa = f32(scales, sa0 + full), sb = f32(scales, sb0 + full);
+            r0 += int8Rest(a, ai, q, q0, kr, K) * sa;
+            r1 += int8Rest(a, ai, q, q1, kr, K) * sb;
+            u0 += int8Rest(a, aj, q, q0, kr, K) * sa;
+            u1 += int8Rest(a, aj, q, q1, kr, K) * sb;
         }
         put(c, ci + na, bias != null ? r0 + bias[na] : r0, accumulate);
         put(c, cj + na, bias != null ? u0 + bias[na] : u0, accumulate);

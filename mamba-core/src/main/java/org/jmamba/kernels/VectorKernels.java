@@ -458,25 +458,54 @@ final class VectorKernels {
      * valid outputs: there is one code path per kernel, always hot, so the JIT compiles all of it.
      */
 
+    /*
+     * The few-row f32 product loads W in vectors of at most 256 bits (FS), whatever the preferred
+     * width. It is bound by how fast one core streams W from memory, and on this project's AMD
+     * machines (AVX-512) 256-bit loads stream faster than 512-bit ones: a plain vector sum over a
+     * 512 MiB float[] read 34.7 GB/s with 256-bit vectors against 26.3 with 512-bit ones on one
+     * thread, 58.4 against 48.0 on two, in one process (docs/benchmarks.md). The arithmetic is no
+     * slower: these cores split a 512-bit FMA into two 256-bit halves anyway. bf16 (shorts) and
+     * int8 (bytes) already load 256 and 128 bits per vector of weights.
+     */
+    static final VectorSpecies<Float> FS = F.vectorBitSize() > 256 ? FloatVector.SPECIES_256 : F;
+    static final int SLANES = FS.length();
+    /** The upper half of an FS vector, and the swap of its halves: the pair lane sum's first level. */
+    static final VectorMask<Float> UPPER_S = VectorMask.fromLong(FS, ((1L << SLANES) - 1) & (-1L << (SLANES / 2)));
+    static final VectorShuffle<Float> HALVES_S = VectorShuffle.fromOp(FS, i -> i ^ (SLANES / 2));
+    /** The pair lane sum's next levels within each half (FS has at most 8 lanes). */
+    static final VectorShuffle<Float> S2 = SLANES >= 8 ? VectorShuffle.fromOp(FS, i -> i ^ 2) : null;
+    static final VectorShuffle<Float> S1 = SLANES >= 4 ? VectorShuffle.fromOp(FS, i -> i ^ 1) : null;
+
     /**
      * One row of A against rows r0..r3 of B (B[r, k] = b[bi + r*ldb + k]); output r goes to
-     * {@code c[ci + r]}. A repeated row (the range ran out) is stored once.
+     * {@code c[ci + r]}. A repeated row (the range ran out) is stored once. The lane sums are
+     * taken two rows at a time, as in int8Rows2, and written out (no vector crosses a call).
      */
     private static void nt1x4(float[] a, int ai, float[] b, int bi, int ldb, int r0, int r1, int r2, int r3, int K,
                               float[] c, int ci, float[] bias, boolean acc) {
         int b0 = bi + r0 * ldb, b1 = bi + r1 * ldb, b2 = bi + r2 * ldb, b3 = bi + r3 * ldb;
-        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
-        FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(FS), c1 = FloatVector.zero(FS);
+        FloatVector c2 = FloatVector.zero(FS), c3 = FloatVector.zero(FS);
         int k = 0;
-        for (; k <= K - LANES; k += LANES) {
-            FloatVector x = FloatVector.fromArray(F, a, ai + k);
-            c0 = x.fma(FloatVector.fromArray(F, b, b0 + k), c0);
-            c1 = x.fma(FloatVector.fromArray(F, b, b1 + k), c1);
-            c2 = x.fma(FloatVector.fromArray(F, b, b2 + k), c2);
-            c3 = x.fma(FloatVector.fromArray(F, b, b3 + k), c3);
+        for (; k <= K - SLANES; k += SLANES) {
+            FloatVector x = FloatVector.fromArray(FS, a, ai + k);
+            c0 = x.fma(FloatVector.fromArray(FS, b, b0 + k), c0);
+            c1 = x.fma(FloatVector.fromArray(FS, b, b1 + k), c1);
+            c2 = x.fma(FloatVector.fromArray(FS, b, b2 + k), c2);
+            c3 = x.fma(FloatVector.fromArray(FS, b, b3 + k), c3);
         }
-        float s0 = sum(c0), s1 = sum(c1);
-        float s2 = sum(c2), s3 = sum(c3);
+        FloatVector v = c0.blend(c1, UPPER_S).add(c0.rearrange(HALVES_S).blend(c1.rearrange(HALVES_S), UPPER_S));
+        FloatVector w = c2.blend(c3, UPPER_S).add(c2.rearrange(HALVES_S).blend(c3.rearrange(HALVES_S), UPPER_S));
+        if (SLANES >= 8) {
+            v = v.add(v.rearrange(S2));
+            w = w.add(w.rearrange(S2));
+        }
+        if (SLANES >= 4) {
+            v = v.add(v.rearrange(S1));
+            w = w.add(w.rearrange(S1));
+        }
+        float s0 = v.lane(0), s1 = v.lane(SLANES / 2);
+        float s2 = w.lane(0), s3 = w.lane(SLANES / 2);
         for (; k < K; k++) {
             float x = a[ai + k];
             s0 += x * b[b0 + k];

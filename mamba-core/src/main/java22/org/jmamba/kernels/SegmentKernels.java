@@ -3,6 +3,12 @@ package org.jmamba.kernels;
 import static org.jmamba.kernels.VectorKernels.BL;
 import static jdk.incubator.vector.VectorOperators.B2F;
 import static org.jmamba.kernels.VectorKernels.F;
+import static org.jmamba.kernels.VectorKernels.FS;
+import static org.jmamba.kernels.VectorKernels.HALVES_S;
+import static org.jmamba.kernels.VectorKernels.S1;
+import static org.jmamba.kernels.VectorKernels.S2;
+import static org.jmamba.kernels.VectorKernels.SLANES;
+import static org.jmamba.kernels.VectorKernels.UPPER_S;
 import static org.jmamba.kernels.VectorKernels.HALVES;
 import static org.jmamba.kernels.VectorKernels.UPPER;
 import static org.jmamba.kernels.VectorKernels.X1;
@@ -125,19 +131,29 @@ final class SegmentKernels {
                               int K, float[] c, int ci, float[] bias, boolean acc) {
         long b0 = 4 * ((long) r0 * ldb + bk), b1 = 4 * ((long) r1 * ldb + bk);
         long b2 = 4 * ((long) r2 * ldb + bk), b3 = 4 * ((long) r3 * ldb + bk);
-        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
-        FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(FS), c1 = FloatVector.zero(FS);
+        FloatVector c2 = FloatVector.zero(FS), c3 = FloatVector.zero(FS);
         int k = 0;
-        for (; k <= K - LANES; k += LANES) {
-            FloatVector x = FloatVector.fromArray(F, a, ai + k);
+        for (; k <= K - SLANES; k += SLANES) {
+            FloatVector x = FloatVector.fromArray(FS, a, ai + k);
             long o = 4L * k;
-            c0 = x.fma(FloatVector.fromMemorySegment(F, b, b0 + o, LE), c0);
-            c1 = x.fma(FloatVector.fromMemorySegment(F, b, b1 + o, LE), c1);
-            c2 = x.fma(FloatVector.fromMemorySegment(F, b, b2 + o, LE), c2);
-            c3 = x.fma(FloatVector.fromMemorySegment(F, b, b3 + o, LE), c3);
+            c0 = x.fma(FloatVector.fromMemorySegment(FS, b, b0 + o, LE), c0);
+            c1 = x.fma(FloatVector.fromMemorySegment(FS, b, b1 + o, LE), c1);
+            c2 = x.fma(FloatVector.fromMemorySegment(FS, b, b2 + o, LE), c2);
+            c3 = x.fma(FloatVector.fromMemorySegment(FS, b, b3 + o, LE), c3);
         }
-        float s0 = sum(c0), s1 = sum(c1);
-        float s2 = sum(c2), s3 = sum(c3);
+        FloatVector v = c0.blend(c1, UPPER_S).add(c0.rearrange(HALVES_S).blend(c1.rearrange(HALVES_S), UPPER_S));
+        FloatVector w = c2.blend(c3, UPPER_S).add(c2.rearrange(HALVES_S).blend(c3.rearrange(HALVES_S), UPPER_S));
+        if (SLANES >= 8) {
+            v = v.add(v.rearrange(S2));
+            w = w.add(w.rearrange(S2));
+        }
+        if (SLANES >= 4) {
+            v = v.add(v.rearrange(S1));
+            w = w.add(w.rearrange(S1));
+        }
+        float s0 = v.lane(0), s1 = v.lane(SLANES / 2);
+        float s2 = w.lane(0), s3 = w.lane(SLANES / 2);
         for (; k < K; k++) {
             float x = a[ai + k];
             long o = 4L * k;

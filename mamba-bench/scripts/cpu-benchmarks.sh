@@ -8,7 +8,8 @@
 #
 # Usage: mamba-bench/scripts/cpu-benchmarks.sh OUT_DIR [JAVA]
 # Build first:  mvn -B -q -pl mamba-bench,mamba-examples -am package -DskipTests
-# (with -Djmamba.target=DIR, set JMAMBA_TARGET=DIR here too).
+# (with -Djmamba.target=DIR, set JMAMBA_TARGET=DIR here too). SKIP_SCAN=1 leaves out the JMH scan
+# benchmark (the longest part; the scan plot is then not redrawn).
 set -euo pipefail
 out=${1:?usage: cpu-benchmarks.sh OUT_DIR [JAVA]}
 java=${2:-java}
@@ -42,7 +43,9 @@ run --shape small --mode train --threads 2 --batch 8 --len 256 --repeat 3
 run --shape small --mode train --threads 1 --batch 8 --len 256 --repeat 3
 
 "$java" --add-modules=jdk.incubator.vector -Xmx8g -cp "$cli" org.jmamba.perf.WeightTypeAccuracy >"$out/accuracy.txt" 2>&1
-"$java" --add-modules=jdk.incubator.vector -jar "$bench" ScanBench -rf json -rff "$out/scan.json" >"$out/scan.txt" 2>&1
+if [ "${SKIP_SCAN:-0}" != 1 ]; then
+  "$java" --add-modules=jdk.incubator.vector -jar "$bench" ScanBench -rf json -rff "$out/scan.json" >"$out/scan.txt" 2>&1
+fi
 "$java" --add-modules=jdk.incubator.vector -jar "$bench" DecodeBench -p batch=1 -wi 2 -i 3 -prof gc >"$out/gc.txt" 2>&1
 "$java" --add-modules=jdk.incubator.vector -jar "$bench" DecodeBench -p shape=tiny -p batch=1,8 -wi 3 -i 3 -prof gc >"$out/gc-tiny.txt" 2>&1
 

@@ -83,6 +83,10 @@ final class VectorKernels {
      * Horizontal sums go through a fixed pairwise tree (lanes i and i^8, then i^4, i^2, i^1)
      * instead of reduceLanes(ADD), whose order is unspecified: the JIT-compiled reduction and the
      * interpreter's differ in the last bit, and results would then depend on how warm the JIT is.
+     * The kernels write the tree out where they need it rather than call sum(v): a call the JIT
+     * leaves out of a large compiled method (NodeCountInliningCutoff) takes its vector as an
+     * object. The decode step's final RMSNorm did exactly that in some processes — 96 bytes
+     * allocated per step per sequence (JMH DecodeBench -prof gc, -XX:+PrintInlining).
      */
     static final VectorShuffle<Float> X32 = LANES >= 64 ? VectorShuffle.fromOp(F, i -> i ^ 32) : null;
     static final VectorShuffle<Float> X16 = LANES >= 32 ? VectorShuffle.fromOp(F, i -> i ^ 16) : null;
@@ -91,7 +95,7 @@ final class VectorKernels {
     static final VectorShuffle<Float> X2 = VectorShuffle.fromOp(F, i -> i ^ 2);
     static final VectorShuffle<Float> X1 = VectorShuffle.fromOp(F, i -> i ^ 1);
 
-    /** The sum of the lanes of v, in a fixed order (see above). */
+    /** The sum of the lanes of v, in the fixed order above: the definition the kernels' written-out sums are tested against. */
     static float sum(FloatVector v) {
         FloatVector s = v;
         if (LANES >= 64) {
@@ -135,7 +139,23 @@ final class VectorKernels {
         for (; i <= n - LANES; i += LANES) {
             s0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), s0);
         }
-        float s = sum(s0.add(s1).add(s2.add(s3)));
+        // The lane sum in the order of the tree above, written out: a call could box the vector.
+        FloatVector t = s0.add(s1).add(s2.add(s3));
+        if (LANES >= 64) {
+            t = t.add(t.rearrange(X32));
+        }
+        if (LANES >= 32) {
+            t = t.add(t.rearrange(X16));
+        }
+        if (LANES >= 16) {
+            t = t.add(t.rearrange(X8));
+        }
+        if (LANES >= 8) {
+            t = t.add(t.rearrange(X4));
+        }
+        t = t.add(t.rearrange(X2));
+        t = t.add(t.rearrange(X1));
+        float s = t.lane(0);
         for (; i < n; i++) {
             s += a[aOff + i] * b[bOff + i];
         }
@@ -706,8 +726,29 @@ final class VectorKernels {
             c2 = bf16(w, w2 + k).fma(x, c2);
             c3 = bf16(w, w3 + k).fma(x, c3);
         }
-        float s0 = sum(c0), s1 = sum(c1);
-        float s2 = sum(c2), s3 = sum(c3);
+        // The four lane sums, two rows at a time as in int8Rows2 (the tree's order, written out).
+        FloatVector v = c0.blend(c1, UPPER).add(c0.rearrange(HALVES).blend(c1.rearrange(HALVES), UPPER));
+        FloatVector u = c2.blend(c3, UPPER).add(c2.rearrange(HALVES).blend(c3.rearrange(HALVES), UPPER));
+        if (LANES >= 64) {
+            v = v.add(v.rearrange(X16));
+            u = u.add(u.rearrange(X16));
+        }
+        if (LANES >= 32) {
+            v = v.add(v.rearrange(X8));
+            u = u.add(u.rearrange(X8));
+        }
+        if (LANES >= 16) {
+            v = v.add(v.rearrange(X4));
+            u = u.add(u.rearrange(X4));
+        }
+        if (LANES >= 8) {
+            v = v.add(v.rearrange(X2));
+            u = u.add(u.rearrange(X2));
+        }
+        v = v.add(v.rearrange(X1));
+        u = u.add(u.rearrange(X1));
+        float s0 = v.lane(0), s1 = v.lane(LANES / 2);
+        float s2 = u.lane(0), s3 = u.lane(LANES / 2);
         for (; k < K; k++) {
             float x = a[ai + k];
             s0 += x * Bf16.toFloat(w[w0 + k]);
@@ -1120,7 +1161,23 @@ final class VectorKernels {
             FloatVector v0 = FloatVector.fromArray(F, x, xOff + i);
             s0 = v0.fma(v0, s0);
         }
-        float ss = sum(s0.add(s1));
+        // The lane sum in the order of the tree above, written out: a call could box the vector.
+        FloatVector t = s0.add(s1);
+        if (LANES >= 64) {
+            t = t.add(t.rearrange(X32));
+        }
+        if (LANES >= 32) {
+            t = t.add(t.rearrange(X16));
+        }
+        if (LANES >= 16) {
+            t = t.add(t.rearrange(X8));
+        }
+        if (LANES >= 8) {
+            t = t.add(t.rearrange(X4));
+        }
+        t = t.add(t.rearrange(X2));
+        t = t.add(t.rearrange(X1));
+        float ss = t.lane(0);
         for (; i < n; i++) {
             ss += x[xOff + i] * x[xOff + i];
         }
@@ -1155,7 +1212,23 @@ final class VectorKernels {
         for (; i <= n - LANES; i += LANES) {
             s = s.add(VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(m)));
         }
-        float r = sum(s);
+        // The lane sum in the order of the tree above, written out: a call could box the vector.
+        FloatVector t = s;
+        if (LANES >= 64) {
+            t = t.add(t.rearrange(X32));
+        }
+        if (LANES >= 32) {
+            t = t.add(t.rearrange(X16));
+        }
+        if (LANES >= 16) {
+            t = t.add(t.rearrange(X8));
+        }
+        if (LANES >= 8) {
+            t = t.add(t.rearrange(X4));
+        }
+        t = t.add(t.rearrange(X2));
+        t = t.add(t.rearrange(X1));
+        float r = t.lane(0);
         for (; i < n; i++) {
             r += (float) Math.exp(x[off + i] - m);
         }
@@ -1179,7 +1252,23 @@ final class VectorKernels {
             e.intoArray(x, off + i);
             s = s.add(e);
         }
-        float sum = sum(s);
+        // The lane sum in the order of the tree above, written out: a call could box the vector.
+        FloatVector t = s;
+        if (LANES >= 64) {
+            t = t.add(t.rearrange(X32));
+        }
+        if (LANES >= 32) {
+            t = t.add(t.rearrange(X16));
+        }
+        if (LANES >= 16) {
+            t = t.add(t.rearrange(X8));
+        }
+        if (LANES >= 8) {
+            t = t.add(t.rearrange(X4));
+        }
+        t = t.add(t.rearrange(X2));
+        t = t.add(t.rearrange(X1));
+        float sum = t.lane(0);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - m);
             x[off + i] = e;
@@ -1446,7 +1535,23 @@ final class VectorKernels {
                 hn.intoArray(state, s + n);
                 acc = hn.fma(FloatVector.fromArray(F, cm, cOff + n), acc);
             }
-            float y = sum(acc);
+            // The lane sum in the order of the tree above, written out: a call could box the vector.
+            FloatVector t = acc;
+            if (LANES >= 64) {
+                t = t.add(t.rearrange(X32));
+            }
+            if (LANES >= 32) {
+                t = t.add(t.rearrange(X16));
+            }
+            if (LANES >= 16) {
+                t = t.add(t.rearrange(X8));
+            }
+            if (LANES >= 8) {
+                t = t.add(t.rearrange(X4));
+            }
+            t = t.add(t.rearrange(X2));
+            t = t.add(t.rearrange(X1));
+            float y = t.lane(0);
             for (; n < N; n++) { // N not a multiple of the vector: the lanes' arithmetic, one by one
                 float dA = ScalarMath.exp(A[ai + n] * dt);
                 float hn = Math.fma(state[s + n], dA, bm[bOff + n] * dtu);

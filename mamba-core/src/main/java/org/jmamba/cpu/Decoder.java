@@ -122,10 +122,10 @@ final class Decoder implements WorkerPool.Task {
                 Kernels.rmsnorm(normed, b * C, residual, b * C, lw.norm().data(), C, eps);
             }
             LayerMatrices m = pw.layer(l);
-            run(pool, IN, m.inProj());
-            run(pool, X, m.xProj());
-            run(pool, SCAN, m.dtProj());
-            run(pool, OUT, m.outProj());
+            run(pool, IN, m.inProj(), chunks);
+            run(pool, X, m.xProj(), chunks);
+            run(pool, SCAN, m.dtProj(), chunks);
+            run(pool, OUT, m.outProj(), chunks);
         }
         for (int b = 0; b < batch; b++) {
             Kernels.rmsnorm(normed, b * C, residual, b * C, pw.normF(), C, eps);
@@ -137,9 +137,7 @@ final class Decoder implements WorkerPool.Task {
             logitsOut = logitsFlat;
             logitsLd = c.vocabSize();
         }
-        this.phase = HEAD;
-        this.matrix = pw.head;
-        pool.run(this, HEAD_CHUNKS_PER_THREAD * chunks);
+        run(pool, HEAD, pw.head, HEAD_CHUNKS_PER_THREAD * chunks);
         if (batch > 1) {
             int V = c.vocabSize();
             for (int b = 0; b < batch; b++) {
@@ -152,10 +150,11 @@ final class Decoder implements WorkerPool.Task {
         logitsOut = null;
     }
 
-    private void run(WorkerPool pool, int phase, PackedMatrix m) {
+    /** Runs phase {@code phase} over matrix {@code m}, cut into {@code parts} chunks claimed by the pool's threads. */
+    private void run(WorkerPool pool, int phase, PackedMatrix m, int parts) {
         this.phase = phase;
         this.matrix = m;
-        pool.run(this, chunks);
+        pool.run(this, parts);
     }
 
     /** Start of part {@code i} of {@code n} split in {@code parts}, at a multiple of {@code align}. */

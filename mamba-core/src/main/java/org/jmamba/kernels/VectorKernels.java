@@ -713,6 +713,11 @@ final class VectorKernels {
         }
     }
 
+    /**
+     * Rows r0..r3 of bf16 W against one row of A. The widening (a shift into the upper half of an
+     * int, exact) is written out rather than called through bf16(w, i): as in the int8 kernels, no
+     * vector crosses a method boundary of ours in a decode kernel.
+     */
     private static void bf16Rows4(float[] a, int ai, short[] w, int ldw, int r0, int r1, int r2, int r3, int K,
                                   float[] c, int ci, float[] bias, boolean accumulate) {
         int w0 = r0 * ldw, w1 = r1 * ldw, w2 = r2 * ldw, w3 = r3 * ldw;
@@ -721,10 +726,14 @@ final class VectorKernels {
         int k = 0;
         for (; k <= K - LANES; k += LANES) {
             FloatVector x = FloatVector.fromArray(F, a, ai + k);
-            c0 = bf16(w, w0 + k).fma(x, c0);
-            c1 = bf16(w, w1 + k).fma(x, c1);
-            c2 = bf16(w, w2 + k).fma(x, c2);
-            c3 = bf16(w, w3 + k).fma(x, c3);
+            c0 = ((IntVector) ShortVector.fromArray(SH, w, w0 + k).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c0);
+            c1 = ((IntVector) ShortVector.fromArray(SH, w, w1 + k).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c1);
+            c2 = ((IntVector) ShortVector.fromArray(SH, w, w2 + k).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c2);
+            c3 = ((IntVector) ShortVector.fromArray(SH, w, w3 + k).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c3);
         }
         // The four lane sums, two rows at a time as in int8Rows2 (the tree's order, written out).
         FloatVector v = c0.blend(c1, UPPER).add(c0.rearrange(HALVES).blend(c1.rearrange(HALVES), UPPER));

@@ -77,12 +77,6 @@ final class SegmentKernels {
         return q.get(I8, i);
     }
 
-    /** LANES bf16 values from element {@code i}, widened as VectorKernels.bf16 widens them. */
-    private static FloatVector bf16Vector(MemorySegment w, long i) {
-        ShortVector s = ShortVector.fromMemorySegment(SH, w, 2 * i, LE);
-        IntVector x = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
-        return x.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
 
 
     // ---------------------------------------------------------------- f32
@@ -193,6 +187,7 @@ final class SegmentKernels {
         }
     }
 
+    /** VectorKernels.bf16Rows4: rows r0..r3 of bf16 W against one row of A, the widening written out as there. */
     private static void bf16Rows4(float[] a, int ai, MemorySegment w, int ldw, int r0, int r1, int r2, int r3, int K,
                                   float[] c, int ci, float[] bias, boolean accumulate) {
         long w0 = (long) r0 * ldw, w1 = (long) r1 * ldw, w2 = (long) r2 * ldw, w3 = (long) r3 * ldw;
@@ -201,10 +196,14 @@ final class SegmentKernels {
         int k = 0;
         for (; k <= K - LANES; k += LANES) {
             FloatVector x = FloatVector.fromArray(F, a, ai + k);
-            c0 = bf16Vector(w, w0 + k).fma(x, c0);
-            c1 = bf16Vector(w, w1 + k).fma(x, c1);
-            c2 = bf16Vector(w, w2 + k).fma(x, c2);
-            c3 = bf16Vector(w, w3 + k).fma(x, c3);
+            c0 = ((IntVector) ShortVector.fromMemorySegment(SH, w, 2 * (w0 + k), LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c0);
+            c1 = ((IntVector) ShortVector.fromMemorySegment(SH, w, 2 * (w1 + k), LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c1);
+            c2 = ((IntVector) ShortVector.fromMemorySegment(SH, w, 2 * (w2 + k), LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c2);
+            c3 = ((IntVector) ShortVector.fromMemorySegment(SH, w, 2 * (w3 + k), LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c3);
         }
         // The four lane sums, two rows at a time as in int8Rows2 (the tree's order, written out).
         FloatVector v = c0.blend(c1, UPPER).add(c0.rearrange(HALVES).blend(c1.rearrange(HALVES), UPPER));

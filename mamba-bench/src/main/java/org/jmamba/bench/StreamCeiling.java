@@ -63,8 +63,11 @@ public final class StreamCeiling {
                 if (type != WeightType.F32) {
                     master = null; // the packed copy is all the product reads
                 }
+                float[] x = new float[w.cols()];
+                java.util.Arrays.fill(x, 0.5f);
+                float[] y = new float[w.rows()];
                 report(type.name().toLowerCase(Locale.ROOT) + " product", rounds, probe,
-                        () -> product(pool, w), w.bytes());
+                        () -> product(pool, w, x, y), w.bytes());
             }
             if (!what.contains("sum")) {
                 return;
@@ -100,11 +103,8 @@ public final class StreamCeiling {
                 what, rates.get(rates.size() / 2), ratios.get(ratios.size() / 2), ratios.get(0), ratios.get(ratios.size() - 1));
     }
 
-    /** y = W·x with each thread taking its contiguous half of the rows, as a decode phase does. */
-    private static void product(WorkerPool pool, PackedMatrix w) {
-        float[] x = new float[w.cols()];
-        java.util.Arrays.fill(x, 0.5f);
-        float[] y = new float[w.rows()];
+    /** y = W·x with each thread taking its contiguous share of the rows, as a decode phase does (x, y made once, outside the timing). */
+    private static void product(WorkerPool pool, PackedMatrix w, float[] x, float[] y) {
         pool.run((worker, chunk, chunks) -> {
             int n0 = (int) ((long) w.rows() * chunk / chunks);
             int n1 = (int) ((long) w.rows() * (chunk + 1) / chunks);

@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit;
 import org.jmamba.MambaState;
 import org.jmamba.cpu.CpuMamba;
 import org.jmamba.cpu.CpuOptions;
+import org.jmamba.cpu.WeightMemory;
 import org.jmamba.kernels.WeightType;
 import org.jmamba.perf.BenchShapes;
 import org.jmamba.train.ModelInit;
@@ -53,6 +54,10 @@ public class DecodeBench {
     @Param({"0"})
     public int threads;
 
+    /** Where the weights live ({@code heap}, {@code off-heap}): each has its own kernels, each must allocate nothing. */
+    @Param({"heap"})
+    public String weightMemory;
+
     private CpuMamba model;
     private MambaState state;
     private float[][] logits;
@@ -69,7 +74,8 @@ public class DecodeBench {
     @Setup(Level.Trial)
     public void setup() {
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        model = CpuMamba.create(ModelInit.initialize(BenchShapes.byName(shape), 1), new CpuOptions(t, WeightType.parse(dtype)));
+        model = CpuMamba.create(ModelInit.initialize(BenchShapes.byName(shape), 1), new CpuOptions(t, WeightType.parse(dtype))
+                .withWeightMemory(WeightMemory.parse(weightMemory)));
         state = model.newState(batch);
         logits = new float[batch][model.config().vocabSize()];
         tokens = new int[batch];

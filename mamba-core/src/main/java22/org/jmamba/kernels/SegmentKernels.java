@@ -124,18 +124,19 @@ final class SegmentKernels {
     /** VectorKernels.nt1x4: one row of A against rows r0..r3 of B (B[r, k] at element bk + r*ldb + k). */
     private static void nt1x4(float[] a, int ai, MemorySegment b, int bk, int ldb, int r0, int r1, int r2, int r3,
                               int K, float[] c, int ci, float[] bias, boolean acc) {
-        long b0 = 4 * ((long) r0 * ldb + bk), b1 = 4 * ((long) r1 * ldb + bk);
-        long b2 = 4 * ((long) r2 * ldb + bk), b3 = 4 * ((long) r3 * ldb + bk);
+        // Each row as its own slice: the loads index segments of one length at the same offsets (see int8Rows4).
+        MemorySegment w0 = b.asSlice(4 * ((long) r0 * ldb + bk), 4L * K), w1 = b.asSlice(4 * ((long) r1 * ldb + bk), 4L * K);
+        MemorySegment w2 = b.asSlice(4 * ((long) r2 * ldb + bk), 4L * K), w3 = b.asSlice(4 * ((long) r3 * ldb + bk), 4L * K);
         FloatVector c0 = FloatVector.zero(FS), c1 = FloatVector.zero(FS);
         FloatVector c2 = FloatVector.zero(FS), c3 = FloatVector.zero(FS);
         int k = 0;
         for (; k <= K - SLANES; k += SLANES) {
             FloatVector x = FloatVector.fromArray(FS, a, ai + k);
             long o = 4L * k;
-            c0 = x.fma(FloatVector.fromMemorySegment(FS, b, b0 + o, LE), c0);
-            c1 = x.fma(FloatVector.fromMemorySegment(FS, b, b1 + o, LE), c1);
-            c2 = x.fma(FloatVector.fromMemorySegment(FS, b, b2 + o, LE), c2);
-            c3 = x.fma(FloatVector.fromMemorySegment(FS, b, b3 + o, LE), c3);
+            c0 = x.fma(FloatVector.fromMemorySegment(FS, w0, o, LE), c0);
+            c1 = x.fma(FloatVector.fromMemorySegment(FS, w1, o, LE), c1);
+            c2 = x.fma(FloatVector.fromMemorySegment(FS, w2, o, LE), c2);
+            c3 = x.fma(FloatVector.fromMemorySegment(FS, w3, o, LE), c3);
         }
         FloatVector v = c0.blend(c1, UPPER_S).add(c0.rearrange(HALVES_S).blend(c1.rearrange(HALVES_S), UPPER_S));
         FloatVector w = c2.blend(c3, UPPER_S).add(c2.rearrange(HALVES_S).blend(c3.rearrange(HALVES_S), UPPER_S));
@@ -152,10 +153,10 @@ final class SegmentKernels {
         for (; k < K; k++) {
             float x = a[ai + k];
             long o = 4L * k;
-            s0 += x * b.get(F32, b0 + o);
-            s1 += x * b.get(F32, b1 + o);
-            s2 += x * b.get(F32, b2 + o);
-            s3 += x * b.get(F32, b3 + o);
+            s0 += x * w0.get(F32, o);
+            s1 += x * w1.get(F32, o);
+            s2 += x * w2.get(F32, o);
+            s3 += x * w3.get(F32, o);
         }
         put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, acc);
         if (r1 != r0) {
@@ -190,19 +191,21 @@ final class SegmentKernels {
     /** VectorKernels.bf16Rows4: rows r0..r3 of bf16 W against one row of A, the widening written out as there. */
     private static void bf16Rows4(float[] a, int ai, MemorySegment w, int ldw, int r0, int r1, int r2, int r3, int K,
                                   float[] c, int ci, float[] bias, boolean accumulate) {
-        long w0 = (long) r0 * ldw, w1 = (long) r1 * ldw, w2 = (long) r2 * ldw, w3 = (long) r3 * ldw;
+        // Each row as its own slice: the loads index segments of one length at the same offsets (see int8Rows4).
+        MemorySegment v0 = w.asSlice(2L * r0 * ldw, 2L * K), v1 = w.asSlice(2L * r1 * ldw, 2L * K);
+        MemorySegment v2 = w.asSlice(2L * r2 * ldw, 2L * K), v3 = w.asSlice(2L * r3 * ldw, 2L * K);
         FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
         FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
         int k = 0;
         for (; k <= K - LANES; k += LANES) {
             FloatVector x = FloatVector.fromArray(F, a, ai + k);
-            c0 = ((IntVector) ShortVector.fromMemorySegment(SH, w, 2 * (w0 + k), LE).convertShape(VectorOperators.S2I, I, 0))
+            c0 = ((IntVector) ShortVector.fromMemorySegment(SH, v0, 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c0);
-            c1 = ((IntVector) ShortVector.fromMemorySegment(SH, w, 2 * (w1 + k), LE).convertShape(VectorOperators.S2I, I, 0))
+            c1 = ((IntVector) ShortVector.fromMemorySegment(SH, v1, 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c1);
-            c2 = ((IntVector) ShortVector.fromMemorySegment(SH, w, 2 * (w2 + k), LE).convertShape(VectorOperators.S2I, I, 0))
+            c2 = ((IntVector) ShortVector.fromMemorySegment(SH, v2, 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c2);
-            c3 = ((IntVector) ShortVector.fromMemorySegment(SH, w, 2 * (w3 + k), LE).convertShape(VectorOperators.S2I, I, 0))
+            c3 = ((IntVector) ShortVector.fromMemorySegment(SH, v3, 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c3);
         }
         // The four lane sums, two rows at a time as in int8Rows2 (the tree's order, written out).
@@ -230,10 +233,10 @@ final class SegmentKernels {
         float s2 = u.lane(0), s3 = u.lane(LANES / 2);
         for (; k < K; k++) {
             float x = a[ai + k];
-            s0 += x * bf16(w, w0 + k);
-            s1 += x * bf16(w, w1 + k);
-            s2 += x * bf16(w, w2 + k);
-            s3 += x * bf16(w, w3 + k);
+            s0 += x * bf16(v0, k);
+            s1 += x * bf16(v1, k);
+            s2 += x * bf16(v2, k);
+            s3 += x * bf16(v3, k);
         }
         put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, accumulate);
         if (r1 != r0) {
@@ -261,14 +264,7 @@ final class SegmentKernels {
             return;
         }
         if (m1 - m0 == 1) { // VectorKernels.int8NT: a row from each quarter of the range
-            int q4 = (n1 - n0 + 3) / 4;
-            for (int i = 0; i < q4; i++) {
-                int r0 = n0 + i;
-                int r1 = r0 + q4 < n1 ? r0 + q4 : r0;
-                int r2 = r0 + 2 * q4 < n1 ? r0 + 2 * q4 : r1;
-                int r3 = r0 + 3 * q4 < n1 ? r0 + 3 * q4 : r2;
-                int8Rows4(a, aOff + m0 * lda, q, scales, K, r0, r1, r2, r3, c, cOff + m0 * ldc, bias, accumulate);
-            }
+            int8Rows4(a, aOff + m0 * lda, q, scales, K, n0, n1, c, cOff + m0 * ldc, bias, accumulate);
             return;
         }
         int h = (n1 - n0 + 1) / 2;
@@ -317,7 +313,8 @@ final class SegmentKernels {
                                   float[] c, int ci, float[] bias, boolean accumulate, boolean two) {
         int bpr = Int8Blocks.blocksPerRow(K);
         int full = K / Int8Blocks.BLOCK;
-        long q0 = (long) na * K, q1 = (long) nb * K;
+        // Each row as its own slice, as in int8Rows4.
+        MemorySegment w0 = q.asSlice((long) na * K, K), w1 = q.asSlice((long) nb * K, K);
         long sa0 = (long) na * bpr, sb0 = (long) nb * bpr;
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
         for (int blk = 0; blk < full; blk++) {
@@ -325,18 +322,18 @@ final class SegmentKernels {
             int k1 = k0 + LANES;
             FloatVector x0 = FloatVector.fromArray(F, a, ai + k0);
             FloatVector x1 = FloatVector.fromArray(F, a, ai + k1);
-            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k0, LE).convertShape(B2F, F, 0)).mul(x0);
-            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k0, LE).convertShape(B2F, F, 0)).mul(x0);
-            p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k1, LE).convertShape(B2F, F, 0)).fma(x1, p0);
-            p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k1, LE).convertShape(B2F, F, 0)).fma(x1, p1);
+            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, w0, k0, LE).convertShape(B2F, F, 0)).mul(x0);
+            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, w1, k0, LE).convertShape(B2F, F, 0)).mul(x0);
+            p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, w0, k1, LE).convertShape(B2F, F, 0)).fma(x1, p0);
+            p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, w1, k1, LE).convertShape(B2F, F, 0)).fma(x1, p1);
             if (INT8_FOUR_STEPS) { // a constant: compiled as straight-line code or not at all
                 int k2 = k1 + LANES, k3 = k2 + LANES;
                 FloatVector x2 = FloatVector.fromArray(F, a, ai + k2);
                 FloatVector x3 = FloatVector.fromArray(F, a, ai + k3);
-                p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k2, LE).convertShape(B2F, F, 0)).fma(x2, p0);
-                p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k2, LE).convertShape(B2F, F, 0)).fma(x2, p1);
-                p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k3, LE).convertShape(B2F, F, 0)).fma(x3, p0);
-                p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k3, LE).convertShape(B2F, F, 0)).fma(x3, p1);
+                p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, w0, k2, LE).convertShape(B2F, F, 0)).fma(x2, p0);
+                p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, w1, k2, LE).convertShape(B2F, F, 0)).fma(x2, p1);
+                p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, w0, k3, LE).convertShape(B2F, F, 0)).fma(x3, p0);
+                p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, w1, k3, LE).convertShape(B2F, F, 0)).fma(x3, p1);
             }
             acc0 = p0.fma(FloatVector.broadcast(F, f32(scales, sa0 + blk)), acc0);
             acc1 = p1.fma(FloatVector.broadcast(F, f32(scales, sb0 + blk)), acc1);
@@ -345,13 +342,13 @@ final class SegmentKernels {
         int tail = (K - kv) / LANES; // whole vectors of a short last block (none when K is a multiple of 32)
         if (tail > 0) {
             FloatVector x0 = FloatVector.fromArray(F, a, ai + kv);
-            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + kv, LE).convertShape(B2F, F, 0)).mul(x0);
-            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + kv, LE).convertShape(B2F, F, 0)).mul(x0);
+            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, w0, kv, LE).convertShape(B2F, F, 0)).mul(x0);
+            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, w1, kv, LE).convertShape(B2F, F, 0)).mul(x0);
             for (int t = 1; t < tail; t++) {
                 int k = kv + t * LANES;
                 FloatVector x = FloatVector.fromArray(F, a, ai + k);
-                p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k, LE).convertShape(B2F, F, 0)).fma(x, p0);
-                p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k, LE).convertShape(B2F, F, 0)).fma(x, p1);
+                p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, w0, k, LE).convertShape(B2F, F, 0)).fma(x, p0);
+                p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, w1, k, LE).convertShape(B2F, F, 0)).fma(x, p1);
             }
             acc0 = p0.fma(FloatVector.broadcast(F, f32(scales, sa0 + full)), acc0);
             acc1 = p1.fma(FloatVector.broadcast(F, f32(scales, sb0 + full)), acc1);
@@ -367,8 +364,8 @@ final class SegmentKernels {
         float s0 = v.lane(0), s1 = v.lane(LANES / 2);
         int kr = kv + tail * LANES;
         if (kr < K) { // the last weights of a short block, fewer than a vector
-            s0 += int8Rest(a, ai, q, q0, kr, K) * f32(scales, sa0 + full);
-            s1 += int8Rest(a, ai, q, q1, kr, K) * f32(scales, sb0 + full);
+            s0 += int8Rest(a, ai, w0, 0, kr, K) * f32(scales, sa0 + full);
+            s1 += int8Rest(a, ai, w1, 0, kr, K) * f32(scales, sb0 + full);
         }
         put(c, ci + na, bias != null ? s0 + bias[na] : s0, accumulate);
         if (two) {
@@ -385,95 +382,112 @@ final class SegmentKernels {
         return t;
     }
 
-    /** VectorKernels.int8Rows4: rows r0..r3 against one row of A, each as int8Rows2 computes it. */
-    private static void int8Rows4(float[] a, int ai, MemorySegment q, MemorySegment scales, int K, int r0, int r1, int r2, int r3,
+    /**
+     * VectorKernels.int8Rows4: rows n0..n1 against one row of A, four at a time, each as int8Rows2
+     * computes it. Each of the four rows is read through its own slice of K bytes: every load of a
+     * block then indexes a segment of the same length at the same offset, and the JIT's range-check
+     * preparation before each group of four rows shrinks accordingly (addressing the whole matrix,
+     * C2 spent about 40% of this method's samples outside the block loop). One thread, in cache,
+     * against the previous form (whole-matrix offsets, the group loop in the caller): 1.31–1.37× at
+     * K = 768, 1.17× at K = 1536 (docs/cpu-kernels.md).
+     * The slices are not allocated (escape analysis; {@code DecodeBench -p weightMemory=off-heap -prof gc}).
+     */
+    private static void int8Rows4(float[] a, int ai, MemorySegment q, MemorySegment scales, int K, int n0, int n1,
                                   float[] c, int ci, float[] bias, boolean accumulate) {
         int bpr = Int8Blocks.blocksPerRow(K);
         int full = K / Int8Blocks.BLOCK;
-        long q0 = (long) r0 * K, q1 = (long) r1 * K, q2 = (long) r2 * K, q3 = (long) r3 * K;
-        long s0i = (long) r0 * bpr, s1i = (long) r1 * bpr, s2i = (long) r2 * bpr, s3i = (long) r3 * bpr;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
-        for (int blk = 0; blk < full; blk++) {
-            int k0 = blk * Int8Blocks.BLOCK;
-            int k1 = k0 + LANES;
-            FloatVector x0 = FloatVector.fromArray(F, a, ai + k0);
-            FloatVector x1 = FloatVector.fromArray(F, a, ai + k1);
-            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k0, LE).convertShape(B2F, F, 0)).mul(x0);
-            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k0, LE).convertShape(B2F, F, 0)).mul(x0);
-            FloatVector p2 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q2 + k0, LE).convertShape(B2F, F, 0)).mul(x0);
-            FloatVector p3 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q3 + k0, LE).convertShape(B2F, F, 0)).mul(x0);
-            p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k1, LE).convertShape(B2F, F, 0)).fma(x1, p0);
-            p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k1, LE).convertShape(B2F, F, 0)).fma(x1, p1);
-            p2 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q2 + k1, LE).convertShape(B2F, F, 0)).fma(x1, p2);
-            p3 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q3 + k1, LE).convertShape(B2F, F, 0)).fma(x1, p3);
-            if (INT8_FOUR_STEPS) { // a constant: compiled as straight-line code or not at all
-                int k2 = k1 + LANES, k3 = k2 + LANES;
-                FloatVector x2 = FloatVector.fromArray(F, a, ai + k2);
-                FloatVector x3 = FloatVector.fromArray(F, a, ai + k3);
-                p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k2, LE).convertShape(B2F, F, 0)).fma(x2, p0);
-                p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k2, LE).convertShape(B2F, F, 0)).fma(x2, p1);
-                p2 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q2 + k2, LE).convertShape(B2F, F, 0)).fma(x2, p2);
-                p3 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q3 + k2, LE).convertShape(B2F, F, 0)).fma(x2, p3);
-                p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k3, LE).convertShape(B2F, F, 0)).fma(x3, p0);
-                p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k3, LE).convertShape(B2F, F, 0)).fma(x3, p1);
-                p2 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q2 + k3, LE).convertShape(B2F, F, 0)).fma(x3, p2);
-                p3 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q3 + k3, LE).convertShape(B2F, F, 0)).fma(x3, p3);
+        int q4 = (n1 - n0 + 3) / 4;
+        for (int i = 0; i < q4; i++) {
+            int r0 = n0 + i;
+            int r1 = r0 + q4 < n1 ? r0 + q4 : r0;
+            int r2 = r0 + 2 * q4 < n1 ? r0 + 2 * q4 : r1;
+            int r3 = r0 + 3 * q4 < n1 ? r0 + 3 * q4 : r2;
+            MemorySegment w0 = q.asSlice((long) r0 * K, K), w1 = q.asSlice((long) r1 * K, K);
+            MemorySegment w2 = q.asSlice((long) r2 * K, K), w3 = q.asSlice((long) r3 * K, K);
+            long s0i = (long) r0 * bpr, s1i = (long) r1 * bpr, s2i = (long) r2 * bpr, s3i = (long) r3 * bpr;
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
+            for (int blk = 0; blk < full; blk++) {
+                int k0 = blk * Int8Blocks.BLOCK;
+                int k1 = k0 + LANES;
+                FloatVector x0 = FloatVector.fromArray(F, a, ai + k0);
+                FloatVector x1 = FloatVector.fromArray(F, a, ai + k1);
+                FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, w0, k0, LE).convertShape(B2F, F, 0)).mul(x0);
+                FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, w1, k0, LE).convertShape(B2F, F, 0)).mul(x0);
+                FloatVector p2 = ((FloatVector) ByteVector.fromMemorySegment(BL, w2, k0, LE).convertShape(B2F, F, 0)).mul(x0);
+                FloatVector p3 = ((FloatVector) ByteVector.fromMemorySegment(BL, w3, k0, LE).convertShape(B2F, F, 0)).mul(x0);
+                p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, w0, k1, LE).convertShape(B2F, F, 0)).fma(x1, p0);
+                p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, w1, k1, LE).convertShape(B2F, F, 0)).fma(x1, p1);
+                p2 = ((FloatVector) ByteVector.fromMemorySegment(BL, w2, k1, LE).convertShape(B2F, F, 0)).fma(x1, p2);
+                p3 = ((FloatVector) ByteVector.fromMemorySegment(BL, w3, k1, LE).convertShape(B2F, F, 0)).fma(x1, p3);
+                if (INT8_FOUR_STEPS) { // a constant: compiled as straight-line code or not at all
+                    int k2 = k1 + LANES, k3 = k2 + LANES;
+                    FloatVector x2 = FloatVector.fromArray(F, a, ai + k2);
+                    FloatVector x3 = FloatVector.fromArray(F, a, ai + k3);
+                    p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, w0, k2, LE).convertShape(B2F, F, 0)).fma(x2, p0);
+                    p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, w1, k2, LE).convertShape(B2F, F, 0)).fma(x2, p1);
+                    p2 = ((FloatVector) ByteVector.fromMemorySegment(BL, w2, k2, LE).convertShape(B2F, F, 0)).fma(x2, p2);
+                    p3 = ((FloatVector) ByteVector.fromMemorySegment(BL, w3, k2, LE).convertShape(B2F, F, 0)).fma(x2, p3);
+                    p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, w0, k3, LE).convertShape(B2F, F, 0)).fma(x3, p0);
+                    p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, w1, k3, LE).convertShape(B2F, F, 0)).fma(x3, p1);
+                    p2 = ((FloatVector) ByteVector.fromMemorySegment(BL, w2, k3, LE).convertShape(B2F, F, 0)).fma(x3, p2);
+                    p3 = ((FloatVector) ByteVector.fromMemorySegment(BL, w3, k3, LE).convertShape(B2F, F, 0)).fma(x3, p3);
+                }
+                acc0 = p0.fma(FloatVector.broadcast(F, f32(scales, s0i + blk)), acc0);
+                acc1 = p1.fma(FloatVector.broadcast(F, f32(scales, s1i + blk)), acc1);
+                acc2 = p2.fma(FloatVector.broadcast(F, f32(scales, s2i + blk)), acc2);
+                acc3 = p3.fma(FloatVector.broadcast(F, f32(scales, s3i + blk)), acc3);
             }
-            acc0 = p0.fma(FloatVector.broadcast(F, f32(scales, s0i + blk)), acc0);
-            acc1 = p1.fma(FloatVector.broadcast(F, f32(scales, s1i + blk)), acc1);
-            acc2 = p2.fma(FloatVector.broadcast(F, f32(scales, s2i + blk)), acc2);
-            acc3 = p3.fma(FloatVector.broadcast(F, f32(scales, s3i + blk)), acc3);
-        }
-        int kv = full * Int8Blocks.BLOCK;
-        int tail = (K - kv) / LANES; // whole vectors of a short last block
-        if (tail > 0) {
-            FloatVector x = FloatVector.fromArray(F, a, ai + kv);
-            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + kv, LE).convertShape(B2F, F, 0)).mul(x);
-            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + kv, LE).convertShape(B2F, F, 0)).mul(x);
-            FloatVector p2 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q2 + kv, LE).convertShape(B2F, F, 0)).mul(x);
-            FloatVector p3 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q3 + kv, LE).convertShape(B2F, F, 0)).mul(x);
-            for (int t = 1; t < tail; t++) {
-                int k = kv + t * LANES;
-                x = FloatVector.fromArray(F, a, ai + k);
-                p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k, LE).convertShape(B2F, F, 0)).fma(x, p0);
-                p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k, LE).convertShape(B2F, F, 0)).fma(x, p1);
-                p2 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q2 + k, LE).convertShape(B2F, F, 0)).fma(x, p2);
-                p3 = ((FloatVector) ByteVector.fromMemorySegment(BL, q, q3 + k, LE).convertShape(B2F, F, 0)).fma(x, p3);
+            int kv = full * Int8Blocks.BLOCK;
+            int tail = (K - kv) / LANES; // whole vectors of a short last block
+            if (tail > 0) {
+                FloatVector x = FloatVector.fromArray(F, a, ai + kv);
+                FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, w0, kv, LE).convertShape(B2F, F, 0)).mul(x);
+                FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, w1, kv, LE).convertShape(B2F, F, 0)).mul(x);
+                FloatVector p2 = ((FloatVector) ByteVector.fromMemorySegment(BL, w2, kv, LE).convertShape(B2F, F, 0)).mul(x);
+                FloatVector p3 = ((FloatVector) ByteVector.fromMemorySegment(BL, w3, kv, LE).convertShape(B2F, F, 0)).mul(x);
+                for (int t = 1; t < tail; t++) {
+                    int k = kv + t * LANES;
+                    x = FloatVector.fromArray(F, a, ai + k);
+                    p0 = ((FloatVector) ByteVector.fromMemorySegment(BL, w0, k, LE).convertShape(B2F, F, 0)).fma(x, p0);
+                    p1 = ((FloatVector) ByteVector.fromMemorySegment(BL, w1, k, LE).convertShape(B2F, F, 0)).fma(x, p1);
+                    p2 = ((FloatVector) ByteVector.fromMemorySegment(BL, w2, k, LE).convertShape(B2F, F, 0)).fma(x, p2);
+                    p3 = ((FloatVector) ByteVector.fromMemorySegment(BL, w3, k, LE).convertShape(B2F, F, 0)).fma(x, p3);
+                }
+                acc0 = p0.fma(FloatVector.broadcast(F, f32(scales, s0i + full)), acc0);
+                acc1 = p1.fma(FloatVector.broadcast(F, f32(scales, s1i + full)), acc1);
+                acc2 = p2.fma(FloatVector.broadcast(F, f32(scales, s2i + full)), acc2);
+                acc3 = p3.fma(FloatVector.broadcast(F, f32(scales, s3i + full)), acc3);
             }
-            acc0 = p0.fma(FloatVector.broadcast(F, f32(scales, s0i + full)), acc0);
-            acc1 = p1.fma(FloatVector.broadcast(F, f32(scales, s1i + full)), acc1);
-            acc2 = p2.fma(FloatVector.broadcast(F, f32(scales, s2i + full)), acc2);
-            acc3 = p3.fma(FloatVector.broadcast(F, f32(scales, s3i + full)), acc3);
-        }
-        FloatVector v = acc0.blend(acc1, UPPER).add(acc0.rearrange(HALVES).blend(acc1.rearrange(HALVES), UPPER));
-        FloatVector w = acc2.blend(acc3, UPPER).add(acc2.rearrange(HALVES).blend(acc3.rearrange(HALVES), UPPER));
-        if (LANES == 16) {
-            v = v.add(v.rearrange(X4));
-            w = w.add(w.rearrange(X4));
-        }
-        v = v.add(v.rearrange(X2));
-        w = w.add(w.rearrange(X2));
-        v = v.add(v.rearrange(X1));
-        w = w.add(w.rearrange(X1));
-        float s0 = v.lane(0), s1 = v.lane(LANES / 2);
-        float s2 = w.lane(0), s3 = w.lane(LANES / 2);
-        int kr = kv + tail * LANES;
-        if (kr < K) { // the last weights of a short block, fewer than a vector
-            s0 += int8Rest(a, ai, q, q0, kr, K) * f32(scales, s0i + full);
-            s1 += int8Rest(a, ai, q, q1, kr, K) * f32(scales, s1i + full);
-            s2 += int8Rest(a, ai, q, q2, kr, K) * f32(scales, s2i + full);
-            s3 += int8Rest(a, ai, q, q3, kr, K) * f32(scales, s3i + full);
-        }
-        put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, accumulate);
-        if (r1 != r0) {
-            put(c, ci + r1, bias != null ? s1 + bias[r1] : s1, accumulate);
-        }
-        if (r2 != r1) {
-            put(c, ci + r2, bias != null ? s2 + bias[r2] : s2, accumulate);
-        }
-        if (r3 != r2) {
-            put(c, ci + r3, bias != null ? s3 + bias[r3] : s3, accumulate);
+            FloatVector v = acc0.blend(acc1, UPPER).add(acc0.rearrange(HALVES).blend(acc1.rearrange(HALVES), UPPER));
+            FloatVector w = acc2.blend(acc3, UPPER).add(acc2.rearrange(HALVES).blend(acc3.rearrange(HALVES), UPPER));
+            if (LANES == 16) {
+                v = v.add(v.rearrange(X4));
+                w = w.add(w.rearrange(X4));
+            }
+            v = v.add(v.rearrange(X2));
+            w = w.add(w.rearrange(X2));
+            v = v.add(v.rearrange(X1));
+            w = w.add(w.rearrange(X1));
+            float s0 = v.lane(0), s1 = v.lane(LANES / 2);
+            float s2 = w.lane(0), s3 = w.lane(LANES / 2);
+            int kr = kv + tail * LANES;
+            if (kr < K) { // the last weights of a short block, fewer than a vector
+                s0 += int8Rest(a, ai, w0, 0, kr, K) * f32(scales, s0i + full);
+                s1 += int8Rest(a, ai, w1, 0, kr, K) * f32(scales, s1i + full);
+                s2 += int8Rest(a, ai, w2, 0, kr, K) * f32(scales, s2i + full);
+                s3 += int8Rest(a, ai, w3, 0, kr, K) * f32(scales, s3i + full);
+            }
+            put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, accumulate);
+            if (r1 != r0) {
+                put(c, ci + r1, bias != null ? s1 + bias[r1] : s1, accumulate);
+            }
+            if (r2 != r1) {
+                put(c, ci + r2, bias != null ? s2 + bias[r2] : s2, accumulate);
+            }
+            if (r3 != r2) {
+                put(c, ci + r3, bias != null ? s3 + bias[r3] : s3, accumulate);
+            }
         }
     }
 
@@ -482,7 +496,8 @@ final class SegmentKernels {
                                     float[] c, int ci, int cj, float[] bias, boolean accumulate, boolean two) {
         int bpr = Int8Blocks.blocksPerRow(K);
         int full = K / Int8Blocks.BLOCK;
-        long q0 = (long) na * K, q1 = (long) nb * K;
+        // Each row as its own slice, as in int8Rows4.
+        MemorySegment w0 = q.asSlice((long) na * K, K), w1 = q.asSlice((long) nb * K, K);
         long sa0 = (long) na * bpr, sb0 = (long) nb * bpr;
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
         FloatVector bcc0 = FloatVector.zero(F), bcc1 = FloatVector.zero(F);
@@ -491,12 +506,12 @@ final class SegmentKernels {
             int k1 = k0 + LANES;
             FloatVector x0 = FloatVector.fromArray(F, a, ai + k0), x1 = FloatVector.fromArray(F, a, ai + k1);
             FloatVector y0 = FloatVector.fromArray(F, a, aj + k0), y1 = FloatVector.fromArray(F, a, aj + k1);
-            FloatVector f0 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k0, LE).convertShape(B2F, F, 0);
-            FloatVector f1 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k0, LE).convertShape(B2F, F, 0);
+            FloatVector f0 = (FloatVector) ByteVector.fromMemorySegment(BL, w0, k0, LE).convertShape(B2F, F, 0);
+            FloatVector f1 = (FloatVector) ByteVector.fromMemorySegment(BL, w1, k0, LE).convertShape(B2F, F, 0);
             FloatVector p0 = f0.mul(x0), p1 = f1.mul(x0);
             FloatVector e0 = f0.mul(y0), e1 = f1.mul(y0);
-            f0 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k1, LE).convertShape(B2F, F, 0);
-            f1 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k1, LE).convertShape(B2F, F, 0);
+            f0 = (FloatVector) ByteVector.fromMemorySegment(BL, w0, k1, LE).convertShape(B2F, F, 0);
+            f1 = (FloatVector) ByteVector.fromMemorySegment(BL, w1, k1, LE).convertShape(B2F, F, 0);
             p0 = f0.fma(x1, p0);
             p1 = f1.fma(x1, p1);
             e0 = f0.fma(y1, e0);
@@ -505,14 +520,14 @@ final class SegmentKernels {
                 int k2 = k1 + LANES, k3 = k2 + LANES;
                 FloatVector x2 = FloatVector.fromArray(F, a, ai + k2), x3 = FloatVector.fromArray(F, a, ai + k3);
                 FloatVector y2 = FloatVector.fromArray(F, a, aj + k2), y3 = FloatVector.fromArray(F, a, aj + k3);
-                f0 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k2, LE).convertShape(B2F, F, 0);
-                f1 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k2, LE).convertShape(B2F, F, 0);
+                f0 = (FloatVector) ByteVector.fromMemorySegment(BL, w0, k2, LE).convertShape(B2F, F, 0);
+                f1 = (FloatVector) ByteVector.fromMemorySegment(BL, w1, k2, LE).convertShape(B2F, F, 0);
                 p0 = f0.fma(x2, p0);
                 p1 = f1.fma(x2, p1);
                 e0 = f0.fma(y2, e0);
                 e1 = f1.fma(y2, e1);
-                f0 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k3, LE).convertShape(B2F, F, 0);
-                f1 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k3, LE).convertShape(B2F, F, 0);
+                f0 = (FloatVector) ByteVector.fromMemorySegment(BL, w0, k3, LE).convertShape(B2F, F, 0);
+                f1 = (FloatVector) ByteVector.fromMemorySegment(BL, w1, k3, LE).convertShape(B2F, F, 0);
                 p0 = f0.fma(x3, p0);
                 p1 = f1.fma(x3, p1);
                 e0 = f0.fma(y3, e0);
@@ -529,16 +544,16 @@ final class SegmentKernels {
         int tail = (K - kv) / LANES;
         if (tail > 0) {
             FloatVector x = FloatVector.fromArray(F, a, ai + kv), y = FloatVector.fromArray(F, a, aj + kv);
-            FloatVector f0 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + kv, LE).convertShape(B2F, F, 0);
-            FloatVector f1 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + kv, LE).convertShape(B2F, F, 0);
+            FloatVector f0 = (FloatVector) ByteVector.fromMemorySegment(BL, w0, kv, LE).convertShape(B2F, F, 0);
+            FloatVector f1 = (FloatVector) ByteVector.fromMemorySegment(BL, w1, kv, LE).convertShape(B2F, F, 0);
             FloatVector p0 = f0.mul(x), p1 = f1.mul(x);
             FloatVector e0 = f0.mul(y), e1 = f1.mul(y);
             for (int t = 1; t < tail; t++) {
                 int k = kv + t * LANES;
                 x = FloatVector.fromArray(F, a, ai + k);
                 y = FloatVector.fromArray(F, a, aj + k);
-                f0 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q0 + k, LE).convertShape(B2F, F, 0);
-                f1 = (FloatVector) ByteVector.fromMemorySegment(BL, q, q1 + k, LE).convertShape(B2F, F, 0);
+                f0 = (FloatVector) ByteVector.fromMemorySegment(BL, w0, k, LE).convertShape(B2F, F, 0);
+                f1 = (FloatVector) ByteVector.fromMemorySegment(BL, w1, k, LE).convertShape(B2F, F, 0);
                 p0 = f0.fma(x, p0);
                 p1 = f1.fma(x, p1);
                 e0 = f0.fma(y, e0);
@@ -566,10 +581,10 @@ final class SegmentKernels {
         int kr = kv + tail * LANES;
         if (kr < K) {
             float sa = f32(scales, sa0 + full), sb = f32(scales, sb0 + full);
-            r0 += int8Rest(a, ai, q, q0, kr, K) * sa;
-            r1 += int8Rest(a, ai, q, q1, kr, K) * sb;
-            u0 += int8Rest(a, aj, q, q0, kr, K) * sa;
-            u1 += int8Rest(a, aj, q, q1, kr, K) * sb;
+            r0 += int8Rest(a, ai, w0, 0, kr, K) * sa;
+            r1 += int8Rest(a, ai, w1, 0, kr, K) * sb;
+            u0 += int8Rest(a, aj, w0, 0, kr, K) * sa;
+            u1 += int8Rest(a, aj, w1, 0, kr, K) * sb;
         }
         put(c, ci + na, bias != null ? r0 + bias[na] : r0, accumulate);
         put(c, cj + na, bias != null ? u0 + bias[na] : u0, accumulate);

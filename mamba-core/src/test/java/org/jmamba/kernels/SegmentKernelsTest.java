@@ -61,7 +61,7 @@ class SegmentKernelsTest {
             case 1 -> 32 * (1 + r.nextInt(6));
             case 2 -> 32 * r.nextInt(6) + 8 * (1 + r.nextInt(3));
             case 3 -> 1 + r.nextInt(7);
-            case 4 -> 1025 + r.nextInt(300); // two k chunks in the f32 few-row kernel
+            case 4 -> VectorKernels.NT_KC + 1 + r.nextInt(300); // two k chunks in the f32 few-row kernel
             default -> 1 + r.nextInt(200);
         };
     }

@@ -50,8 +50,9 @@ class VectorKernelsTest {
     void gemmNTOnRandomShapes() {
         for (int trial = 0; trial < 40; trial++) {
             int M = 1 + r.nextInt(trial < 10 ? 3 : 37), N = 1 + r.nextInt(45), K = 1 + r.nextInt(3 * lanes + 40);
-            if (trial == 39) {
-                K = 1100 + r.nextInt(300); // crosses the k-chunk boundary (1024)
+            if (trial >= 38) { // more than one k chunk of the few-row kernel (trial 39), and the panel product at that K
+                K = VectorKernels.NT_KC + 1 + r.nextInt(300);
+                M = trial == 39 ? 1 + r.nextInt(Kernels.FEW_ROWS) : M;
             }
             checkNT(M, N, K, r.nextBoolean(), r.nextBoolean());
         }

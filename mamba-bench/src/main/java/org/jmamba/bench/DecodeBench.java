@@ -1,11 +1,20 @@
 package org.jmamba.bench;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.jmamba.MambaState;
+import org.jmamba.MambaWeights;
 import org.jmamba.cpu.CpuMamba;
 import org.jmamba.cpu.CpuOptions;
 import org.jmamba.cpu.WeightMemory;
+import org.jmamba.io.AtomicFiles;
+import org.jmamba.io.Checkpoints;
+import org.jmamba.io.DType;
+import org.jmamba.io.TensorSource;
+import org.jmamba.io.TokenIds;
 import org.jmamba.kernels.WeightType;
 import org.jmamba.perf.BenchShapes;
 import org.jmamba.train.ModelInit;
@@ -54,11 +63,17 @@ public class DecodeBench {
     @Param({"0"})
     public int threads;
 
-    /** Where the weights live ({@code heap}, {@code off-heap}): each has its own kernels, each must allocate nothing. */
+    /**
+     * Where the weights live: {@code heap}, or {@code off-heap} / {@code mapped}, for which the random
+     * weights are written to a temporary checkpoint (bf16 for bf16, else f32) and loaded from it.
+     * Each form has its own kernels, and each must allocate nothing.
+     */
     @Param({"heap"})
     public String weightMemory;
 
     private CpuMamba model;
+    private Path checkpoint;    // off the heap only: the random weights written out and loaded
+    private TensorSource source;
     private MambaState state;
     private float[][] logits;
     private int[] tokens;
@@ -72,10 +87,26 @@ public class DecodeBench {
     }
 
     @Setup(Level.Trial)
-    public void setup() {
+    public void setup() throws IOException {
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        model = CpuMamba.create(ModelInit.initialize(BenchShapes.byName(shape), 1), new CpuOptions(t, WeightType.parse(dtype))
-                .withWeightMemory(WeightMemory.parse(weightMemory)));
+        MambaWeights weights = ModelInit.initialize(BenchShapes.byName(shape), 1);
+        CpuOptions options = new CpuOptions(t, WeightType.parse(dtype));
+        WeightMemory memory = WeightMemory.parse(weightMemory);
+        if (memory == WeightMemory.HEAP) {
+            model = CpuMamba.create(weights, options);
+        } else {
+            // Only a model read from a checkpoint keeps its matrices off the heap (CpuMamba.create
+            // is always the heap): write the random weights out and load them as a user would.
+            checkpoint = Files.createTempDirectory("jmamba-decode-bench");
+            Checkpoints.save(checkpoint, weights, TokenIds.NONE,
+                    options.weightType() == WeightType.BF16 ? DType.BF16 : DType.F32);
+            source = Checkpoints.openWeights(checkpoint.resolve(Checkpoints.SAFETENSORS_FILE));
+            model = CpuMamba.forInference(source, weights.config(), options.withWeightMemory(memory));
+        }
+        if (model.weightMemory() != memory) {
+            throw new IllegalStateException("asked for " + memory.label() + " weights, the model has "
+                    + model.weightMemory().label());
+        }
         state = model.newState(batch);
         logits = new float[batch][model.config().vocabSize()];
         tokens = new int[batch];
@@ -96,5 +127,11 @@ public class DecodeBench {
     public void tearDown() {
         state.close();
         model.close();
+        if (source != null) {
+            source.close();
+        }
+        if (checkpoint != null) {
+            AtomicFiles.deleteTreeQuietly(checkpoint);
+        }
     }
 }

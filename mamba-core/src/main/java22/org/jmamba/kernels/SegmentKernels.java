@@ -42,7 +42,8 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p><b>Keep in step with {@link VectorKernels}.</b> Each kernel here mirrors its array twin there
  * line by line — the same species, block constants, lane sum and store (VectorKernels' own,
- * imported above), the same four (f32, bf16) or two (int8) rows of W per pass, the same k chunks,
+ * imported above), the same four (f32, bf16, int8 against one row of input) or two (int8 in a
+ * batch) rows of W per pass, the same k chunks,
  * the same bf16 and int8 widening, the same accumulators, tails and bias order — so that a model
  * gives the same bits with its weights on or off the heap ({@code SegmentKernelsTest} checks bit
  * equality on random shapes). A change to the int8 or bf16 widening, or to any order of operations, in VectorKernels
@@ -153,10 +154,10 @@ final class SegmentKernels {
         for (; k < K; k++) {
             float x = a[ai + k];
             long o = 4L * k;
-            s0 += x * w0.get(F32, o);
-            s1 += x * w1.get(F32, o);
-            s2 += x * w2.get(F32, o);
-            s3 += x * w3.get(F32, o);
+            s0 += x * b.get(F32, 4 * ((long) r0 * ldb + bk) + o);
+            s1 += x * b.get(F32, 4 * ((long) r1 * ldb + bk) + o);
+            s2 += x * b.get(F32, 4 * ((long) r2 * ldb + bk) + o);
+            s3 += x * b.get(F32, 4 * ((long) r3 * ldb + bk) + o);
         }
         put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, acc);
         if (r1 != r0) {
@@ -233,10 +234,10 @@ final class SegmentKernels {
         float s2 = u.lane(0), s3 = u.lane(LANES / 2);
         for (; k < K; k++) {
             float x = a[ai + k];
-            s0 += x * bf16(v0, k);
-            s1 += x * bf16(v1, k);
-            s2 += x * bf16(v2, k);
-            s3 += x * bf16(v3, k);
+            s0 += x * bf16(w, (long) r0 * ldw + k);
+            s1 += x * bf16(w, (long) r1 * ldw + k);
+            s2 += x * bf16(w, (long) r2 * ldw + k);
+            s3 += x * bf16(w, (long) r3 * ldw + k);
         }
         put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, accumulate);
         if (r1 != r0) {
@@ -364,8 +365,8 @@ final class SegmentKernels {
         float s0 = v.lane(0), s1 = v.lane(LANES / 2);
         int kr = kv + tail * LANES;
         if (kr < K) { // the last weights of a short block, fewer than a vector
-            s0 += int8Rest(a, ai, w0, 0, kr, K) * f32(scales, sa0 + full);
-            s1 += int8Rest(a, ai, w1, 0, kr, K) * f32(scales, sb0 + full);
+            s0 += int8Rest(a, ai, q, (long) na * K, kr, K) * f32(scales, sa0 + full);
+            s1 += int8Rest(a, ai, q, (long) nb * K, kr, K) * f32(scales, sb0 + full);
         }
         put(c, ci + na, bias != null ? s0 + bias[na] : s0, accumulate);
         if (two) {
@@ -390,7 +391,10 @@ final class SegmentKernels {
      * C2 spent about 40% of this method's samples outside the block loop). One thread, in cache,
      * against the previous form (whole-matrix offsets, the group loop in the caller): 1.31–1.37× at
      * K = 768, 1.17× at K = 1536 (docs/cpu-kernels.md).
-     * The slices are not allocated (escape analysis; {@code DecodeBench -p weightMemory=off-heap -prof gc}).
+     * The slices are not allocated as long as none reaches a method the JIT may leave un-inlined:
+     * the rare tails (a short block's last weights, fewer than a vector) therefore address the whole
+     * matrix. Passed to {@code int8Rest}, the slices were allocated: up to 260 KB per step of the
+     * tiny model ({@code DecodeBench -p shape=tiny -p weightMemory=off-heap -prof gc}).
      */
     private static void int8Rows4(float[] a, int ai, MemorySegment q, MemorySegment scales, int K, int n0, int n1,
                                   float[] c, int ci, float[] bias, boolean accumulate) {
@@ -473,10 +477,10 @@ final class SegmentKernels {
             float s2 = w.lane(0), s3 = w.lane(LANES / 2);
             int kr = kv + tail * LANES;
             if (kr < K) { // the last weights of a short block, fewer than a vector
-                s0 += int8Rest(a, ai, w0, 0, kr, K) * f32(scales, s0i + full);
-                s1 += int8Rest(a, ai, w1, 0, kr, K) * f32(scales, s1i + full);
-                s2 += int8Rest(a, ai, w2, 0, kr, K) * f32(scales, s2i + full);
-                s3 += int8Rest(a, ai, w3, 0, kr, K) * f32(scales, s3i + full);
+                s0 += int8Rest(a, ai, q, (long) r0 * K, kr, K) * f32(scales, s0i + full);
+                s1 += int8Rest(a, ai, q, (long) r1 * K, kr, K) * f32(scales, s1i + full);
+                s2 += int8Rest(a, ai, q, (long) r2 * K, kr, K) * f32(scales, s2i + full);
+                s3 += int8Rest(a, ai, q, (long) r3 * K, kr, K) * f32(scales, s3i + full);
             }
             put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, accumulate);
             if (r1 != r0) {
@@ -581,10 +585,10 @@ final class SegmentKernels {
         int kr = kv + tail * LANES;
         if (kr < K) {
             float sa = f32(scales, sa0 + full), sb = f32(scales, sb0 + full);
-            r0 += int8Rest(a, ai, w0, 0, kr, K) * sa;
-            r1 += int8Rest(a, ai, w1, 0, kr, K) * sb;
-            u0 += int8Rest(a, aj, w0, 0, kr, K) * sa;
-            u1 += int8Rest(a, aj, w1, 0, kr, K) * sb;
+            r0 += int8Rest(a, ai, q, (long) na * K, kr, K) * sa;
+            r1 += int8Rest(a, ai, q, (long) nb * K, kr, K) * sb;
+            u0 += int8Rest(a, aj, q, (long) na * K, kr, K) * sa;
+            u1 += int8Rest(a, aj, q, (long) nb * K, kr, K) * sb;
         }
         put(c, ci + na, bias != null ? r0 + bias[na] : r0, accumulate);
         put(c, cj + na, bias != null ? u0 + bias[na] : u0, accumulate);

@@ -1,8 +1,5 @@
 package org.jmamba.bench;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.jmamba.MambaState;
@@ -10,12 +7,8 @@ import org.jmamba.MambaWeights;
 import org.jmamba.cpu.CpuMamba;
 import org.jmamba.cpu.CpuOptions;
 import org.jmamba.cpu.WeightMemory;
-import org.jmamba.io.AtomicFiles;
-import org.jmamba.io.Checkpoints;
-import org.jmamba.io.DType;
-import org.jmamba.io.TensorSource;
-import org.jmamba.io.TokenIds;
 import org.jmamba.kernels.WeightType;
+import org.jmamba.perf.BenchCheckpoint;
 import org.jmamba.perf.BenchShapes;
 import org.jmamba.train.ModelInit;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -72,8 +65,7 @@ public class DecodeBench {
     public String weightMemory;
 
     private CpuMamba model;
-    private Path checkpoint;    // off the heap only: the random weights written out and loaded
-    private TensorSource source;
+    private BenchCheckpoint checkpoint; // off the heap only: the random weights written out and loaded
     private MambaState state;
     private float[][] logits;
     private int[] tokens;
@@ -87,25 +79,16 @@ public class DecodeBench {
     }
 
     @Setup(Level.Trial)
-    public void setup() throws IOException {
+    public void setup() {
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         MambaWeights weights = ModelInit.initialize(BenchShapes.byName(shape), 1);
         CpuOptions options = new CpuOptions(t, WeightType.parse(dtype));
         WeightMemory memory = WeightMemory.parse(weightMemory);
         if (memory == WeightMemory.HEAP) {
             model = CpuMamba.create(weights, options);
-        } else {
-            // Only a model read from a checkpoint keeps its matrices off the heap (CpuMamba.create
-            // is always the heap): write the random weights out and load them as a user would.
-            checkpoint = Files.createTempDirectory("jmamba-decode-bench");
-            Checkpoints.save(checkpoint, weights, TokenIds.NONE,
-                    options.weightType() == WeightType.BF16 ? DType.BF16 : DType.F32);
-            source = Checkpoints.openWeights(checkpoint.resolve(Checkpoints.SAFETENSORS_FILE));
-            model = CpuMamba.forInference(source, weights.config(), options.withWeightMemory(memory));
-        }
-        if (model.weightMemory() != memory) {
-            throw new IllegalStateException("asked for " + memory.label() + " weights, the model has "
-                    + model.weightMemory().label());
+        } else { // only a model read from a checkpoint keeps its weights off the heap
+            checkpoint = BenchCheckpoint.write(weights, options.weightType());
+            model = checkpoint.load(options.withWeightMemory(memory));
         }
         state = model.newState(batch);
         logits = new float[batch][model.config().vocabSize()];
@@ -127,11 +110,8 @@ public class DecodeBench {
     public void tearDown() {
         state.close();
         model.close();
-        if (source != null) {
-            source.close();
-        }
         if (checkpoint != null) {
-            AtomicFiles.deleteTreeQuietly(checkpoint);
+            checkpoint.close();
         }
     }
 }

@@ -1,7 +1,5 @@
 package org.jmamba.bench;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,15 +11,10 @@ import org.jmamba.MambaState;
 import org.jmamba.cpu.CpuMamba;
 import org.jmamba.cpu.CpuOptions;
 import org.jmamba.cpu.WeightMemory;
-import org.jmamba.io.AtomicFiles;
-import org.jmamba.io.Checkpoints;
-import org.jmamba.io.ConfigJson;
-import org.jmamba.io.DType;
-import org.jmamba.io.TensorSource;
-import org.jmamba.io.TokenIds;
 import org.jmamba.kernels.OffHeapMatrices;
 import org.jmamba.kernels.WeightType;
 import org.jmamba.perf.BandwidthProbe;
+import org.jmamba.perf.BenchCheckpoint;
 import org.jmamba.perf.BenchShapes;
 import org.jmamba.perf.CpuBenchmark;
 import org.jmamba.train.ModelInit;
@@ -53,7 +46,7 @@ public final class WeightMemoryDecode {
     private WeightMemoryDecode() {
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) {
         String shape = "130m";
         WeightType dtype = WeightType.F32;
         int threads = 1;
@@ -80,37 +73,20 @@ public final class WeightMemoryDecode {
         if (!OffHeapMatrices.available()) {
             throw new IllegalStateException("off-heap weights unavailable: " + OffHeapMatrices.unavailableReason());
         }
-        Path tmp = null;
-        try {
-            Path dir = checkpoint;
-            if (dir == null) {
-                tmp = Files.createTempDirectory("jmamba-weight-memory");
-                dir = tmp;
-                Checkpoints.save(dir, ModelInit.initialize(BenchShapes.byName(shape), 1), TokenIds.NONE,
-                        dtype == WeightType.BF16 ? DType.BF16 : DType.F32);
-            }
-            run(dir, dtype, threads, rounds, tokens, memories.toArray(WeightMemory[]::new));
-        } finally {
-            if (tmp != null) {
-                AtomicFiles.deleteTreeQuietly(tmp);
-            }
+        try (BenchCheckpoint source = checkpoint != null ? BenchCheckpoint.existing(checkpoint)
+                : BenchCheckpoint.write(ModelInit.initialize(BenchShapes.byName(shape), 1), dtype)) {
+            run(source, dtype, threads, rounds, tokens, memories.toArray(WeightMemory[]::new));
         }
     }
 
-    private static void run(Path dir, WeightType dtype, int threads, int rounds, int tokens, WeightMemory[] memories) {
-        MambaConfig c = ConfigJson.read(dir.resolve(Checkpoints.CONFIG_FILE)).config();
-        Path weights = dir.resolve(Checkpoints.SAFETENSORS_FILE);
-        List<TensorSource> sources = new ArrayList<>();
+    private static void run(BenchCheckpoint source, WeightType dtype, int threads, int rounds, int tokens,
+                            WeightMemory[] memories) {
+        MambaConfig c = source.config();
         List<CpuMamba> models = new ArrayList<>();
         List<MambaState> states = new ArrayList<>();
         try (BandwidthProbe probe = new BandwidthProbe(BandwidthProbe.DEFAULT_BYTES, threads)) {
             for (WeightMemory memory : memories) {
-                TensorSource src = Checkpoints.openWeights(weights);
-                sources.add(src);
-                CpuMamba m = CpuMamba.forInference(src, c, new CpuOptions(threads, dtype).withWeightMemory(memory));
-                if (m.weightMemory() != memory) {
-                    throw new IllegalStateException("asked for " + memory.label() + ", got " + m.weightMemory().label());
-                }
+                CpuMamba m = source.load(new CpuOptions(threads, dtype).withWeightMemory(memory));
                 models.add(m);
                 states.add(m.newState(1));
             }
@@ -128,7 +104,7 @@ public final class WeightMemoryDecode {
             double[][] tps = new double[memories.length][rounds];
             double[][] fraction = new double[memories.length][rounds];
             System.out.printf(Locale.ROOT, "%s %s, %d threads, %d tokens per segment, %d rounds, %,d weight bytes per token%n",
-                    dir, dtype.label(), threads, tokens, rounds, bytes);
+                    source.dir(), dtype.label(), threads, tokens, rounds, bytes);
             for (int r = 0; r < rounds; r++) {
                 for (int j = 0; j < memories.length; j++) {
                     int i = (r + j) % memories.length; // rotating order: no memory always first
@@ -156,7 +132,6 @@ public final class WeightMemoryDecode {
         } finally {
             states.forEach(MambaState::close);
             models.forEach(CpuMamba::close);
-            sources.forEach(TensorSource::close);
         }
     }
 }

@@ -1,9 +1,5 @@
 package org.jmamba.perf;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -16,11 +12,6 @@ import org.jmamba.MambaWeights;
 import org.jmamba.cpu.CpuMamba;
 import org.jmamba.cpu.CpuOptions;
 import org.jmamba.cpu.WeightMemory;
-import org.jmamba.io.AtomicFiles;
-import org.jmamba.io.Checkpoints;
-import org.jmamba.io.DType;
-import org.jmamba.io.TensorSource;
-import org.jmamba.io.TokenIds;
 import org.jmamba.kernels.OffHeapMatrices;
 import org.jmamba.kernels.VectorSupport;
 import org.jmamba.kernels.WeightType;
@@ -132,30 +123,14 @@ public final class CpuBenchmark {
             }
             return r;
         }
-        Path tmp = null;
-        try {
-            tmp = Files.createTempDirectory("jmamba-bench");
-            // stored in the weight type where a checkpoint can be (f32, bf16), so that it is copied or
-            // mapped as it is stored, as a released checkpoint loaded in its own type is
-            Checkpoints.save(tmp, w, TokenIds.NONE, o.dtype() == WeightType.BF16 ? DType.BF16 : DType.F32);
+        try (BenchCheckpoint checkpoint = BenchCheckpoint.write(w, o.dtype())) {
             w = null; // the model reads the file; the random master is garbage from here
-            try (TensorSource src = Checkpoints.openWeights(tmp.resolve(Checkpoints.SAFETENSORS_FILE));
-                 CpuMamba m = CpuMamba.forInference(src, c, options.withWeightMemory(o.memory()))) {
-                if (m.weightMemory() != o.memory()) {
-                    throw new IllegalStateException("the model was loaded as " + m.weightMemory().label() + ", not "
-                            + o.memory().label());
-                }
+            try (CpuMamba m = checkpoint.load(options.withWeightMemory(o.memory()))) {
                 r.put("mapped_bytes", m.mappedBytes());
                 r.put("off_heap_bytes", m.offHeapBytes());
                 measure(m, o, rnd, r);
             }
             return r;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the temporary checkpoint of the off-heap benchmark", e);
-        } finally {
-            if (tmp != null) {
-                AtomicFiles.deleteTreeQuietly(tmp);
-            }
         }
     }
 

@@ -17,23 +17,11 @@ final class KernelTestSupport {
 
     /** ‖a − b‖ / ‖b‖ over all elements (‖b‖ = 0 gives the absolute error). */
     static double relErr(float[] a, float[] b) {
-        if (a.length != b.length) {
-            throw new IllegalArgumentException("lengths differ: " + a.length + " vs " + b.length);
-        }
-        double num = 0, den = 0;
-        for (int i = 0; i < a.length; i++) {
-            if (Float.isNaN(a[i]) != Float.isNaN(b[i])) {
-                return Double.POSITIVE_INFINITY;
-            }
-            double d = (double) a[i] - b[i];
-            num += d * d;
-            den += (double) b[i] * b[i];
-        }
-        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+        return errAgainst(a, b, b);
     }
 
     /**
-     * ‖a − b‖ / ‖mag‖, where mag is the same computation on the absolute values of its inputs: per
+     * ‖a − b‖ / ‖mag‖ ({@link #relErr} is mag = b). Here mag is the same computation on the absolute values of its inputs: per
      * element, Σ|terms| of the sum it is. ‖b‖ is no scale for rounding error: a single output, or a
      * few, can cancel to near zero while each order of summation still errs by up to about
      * n·2^-24·Σ|terms|; ‖mag‖ cannot cancel.

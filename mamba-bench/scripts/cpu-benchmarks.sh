@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the CPU benchmarks behind docs/benchmarks.md and writes their raw results to a folder:
-#   cli.jsonl   one `jmamba bench --json` object per line (decode, prefill, train; every dtype/thread count)
+#   cli.jsonl   one `jmamba bench --json` object per line (decode, prefill, train; every dtype/thread count;
+#               batch-1 decode with --phases)
 #   scan.json   JMH ScanBench (recurrent scan time per token for L = 1K .. 1M)
 #   gc.txt      JMH DecodeBench with the GC profiler (bytes allocated per decode step)
 #   accuracy.txt  org.jmamba.perf.WeightTypeAccuracy: bf16/int8 against f32 on a random 130m model
@@ -25,7 +26,8 @@ lscpu >"$out/lscpu.txt"
 : >"$out/cli.jsonl"
 for threads in 2 1; do
   for dtype in f32 bf16 int8; do
-    run --shape 130m --mode decode --dtype "$dtype" --threads "$threads" --batch 1 --tokens 32 --repeat 5
+    # --phases: where the step's time goes (the "phases" object), recorded after the timed runs
+    run --shape 130m --mode decode --dtype "$dtype" --threads "$threads" --batch 1 --tokens 32 --repeat 5 --phases
   done
 done
 for dtype in f32 bf16 int8; do

@@ -37,6 +37,10 @@ import org.jmamba.kernels.WorkerPool;
  * </pre>
  * An instance holds the scratch of one state (batch B) and is used by one thread at a time (the
  * state's owner). The object itself is the pool's job, with the phase in a field.
+ *
+ * <p>Each phase and each step is a JDK Flight Recorder event ({@link DecodePhaseEvent},
+ * {@link DecodeStepEvent}), off unless a recording enables it: {@code jmamba bench --phases} uses
+ * them to show where a step's time goes (docs/benchmarks.md).
  */
 final class Decoder implements WorkerPool.Task {
     private static final int IN = 0;
@@ -44,6 +48,8 @@ final class Decoder implements WorkerPool.Task {
     private static final int SCAN = 2;
     private static final int OUT = 3;
     private static final int HEAD = 4;
+    /** The phases' names in {@link DecodePhaseEvent}s. */
+    private static final String[] PHASE_NAMES = {"in", "x", "scan", "out", "head"};
     /** Channel ranges are split at multiples of this (whole vectors for the channel-wise kernels). */
     private static final int CHANNEL_ALIGN = 16;
     /** The head phase is cut into this many chunks per thread (see above). */
@@ -109,6 +115,8 @@ final class Decoder implements WorkerPool.Task {
      */
     void step(WorkerPool pool, InferenceWeights pw, float[][] negA, float[][] convTaps, CpuMambaState s, int[] tokens,
               float[][] logits) {
+        DecodeStepEvent stepEvent = new DecodeStepEvent();
+        stepEvent.begin();
         int C = c.dModel();
         pw.embed(residual, tokens, batch);
         float eps = (float) c.normEps();
@@ -122,10 +130,10 @@ final class Decoder implements WorkerPool.Task {
                 Kernels.rmsnorm(normed, b * C, residual, b * C, lw.norm().data(), C, eps);
             }
             LayerMatrices m = pw.layer(l);
-            run(pool, IN, m.inProj(), chunks);
-            run(pool, X, m.xProj(), chunks);
-            run(pool, SCAN, m.dtProj(), chunks);
-            run(pool, OUT, m.outProj(), chunks);
+            run(pool, IN, l, m.inProj(), chunks);
+            run(pool, X, l, m.xProj(), chunks);
+            run(pool, SCAN, l, m.dtProj(), chunks);
+            run(pool, OUT, l, m.outProj(), chunks);
         }
         for (int b = 0; b < batch; b++) {
             Kernels.rmsnorm(normed, b * C, residual, b * C, pw.normF(), C, eps);
@@ -137,7 +145,7 @@ final class Decoder implements WorkerPool.Task {
             logitsOut = logitsFlat;
             logitsLd = c.vocabSize();
         }
-        run(pool, HEAD, pw.head, HEAD_CHUNKS_PER_THREAD * chunks);
+        run(pool, HEAD, -1, pw.head, HEAD_CHUNKS_PER_THREAD * chunks);
         if (batch > 1) {
             int V = c.vocabSize();
             for (int b = 0; b < batch; b++) {
@@ -148,13 +156,31 @@ final class Decoder implements WorkerPool.Task {
         a = taps = conv = ssm = null;
         matrix = null;
         logitsOut = null;
+        if (stepEvent.shouldCommit()) {
+            stepEvent.batch = batch;
+            stepEvent.weightBytes = pw.decodeBytesPerToken();
+            stepEvent.commit();
+        }
     }
 
-    /** Runs phase {@code phase} over matrix {@code m}, cut into {@code parts} chunks claimed by the pool's threads. */
-    private void run(WorkerPool pool, int phase, PackedMatrix m, int parts) {
+    /**
+     * Runs phase {@code phase} of layer {@code layer} (-1: the head) over matrix {@code m}, cut into
+     * {@code parts} chunks claimed by the pool's threads. The event is timed only while a flight
+     * recording has it enabled; otherwise the JIT removes it (no allocation: DecoderTest).
+     */
+    private void run(WorkerPool pool, int phase, int layer, PackedMatrix m, int parts) {
         this.phase = phase;
         this.matrix = m;
+        DecodePhaseEvent event = new DecodePhaseEvent();
+        event.begin();
         pool.run(this, parts);
+        if (event.shouldCommit()) {
+            event.phase = PHASE_NAMES[phase];
+            event.layer = layer;
+            event.batch = batch;
+            event.weightBytes = m.bytes();
+            event.commit();
+        }
     }
 
     /** Start of part {@code i} of {@code n} split in {@code parts}, at a multiple of {@code align}. */

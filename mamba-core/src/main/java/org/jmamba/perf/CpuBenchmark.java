@@ -60,9 +60,12 @@ public final class CpuBenchmark {
      *                    checkpoint stored as bf16 for {@code --dtype bf16}, else f32, and loaded from it
      *                    as {@link org.jmamba.Mamba#load} does: copied or mapped for f32 and bf16,
      *                    converted into native memory for int8)
+     * @param phases      decode only: after the timed repetitions, run as many steps again under a
+     *                    flight recording of the decoder's phase events and report where a step's
+     *                    time goes ({@code phases} in the result)
      */
     public record Options(String shape, Mode mode, WeightType dtype, int threads, int batch, int len, int tokens,
-                          int repetitions, long probeBytes, long seed, WeightMemory memory) {
+                          int repetitions, long probeBytes, long seed, WeightMemory memory, boolean phases) {
         public Options {
             Objects.requireNonNull(mode, "mode");
             Objects.requireNonNull(dtype, "dtype");
@@ -82,6 +85,9 @@ public final class CpuBenchmark {
             if (mode == Mode.TRAIN && memory.offHeap()) {
                 throw new IllegalArgumentException("training updates f32 weights on the heap; off-heap weights apply to decode and prefill");
             }
+            if (phases && mode != Mode.DECODE) {
+                throw new IllegalArgumentException("the phase profile is of decode steps; it does not apply to " + mode.name().toLowerCase(Locale.ROOT));
+            }
             if (memory.offHeap() && !OffHeapMatrices.available()) {
                 throw new IllegalArgumentException("off-heap weights are not available here: " + OffHeapMatrices.unavailableReason());
             }
@@ -96,6 +102,8 @@ public final class CpuBenchmark {
 
     /** Warm-up before timing: at least this long (and at least one run or 8 decode steps). */
     private static final long WARMUP_NANOS = 3_000_000_000L;
+    /** Steps run under the phase recording before the ones it reports (the JIT recompiles the decoder). */
+    private static final long PHASE_WARMUP_NANOS = 2_000_000_000L;
 
     private CpuBenchmark() {
     }
@@ -150,6 +158,7 @@ public final class CpuBenchmark {
         double[] tps = new double[o.repetitions()];
         double[] bw = new double[o.repetitions()];
         double[] fraction = new double[o.repetitions()];
+        Map<String, Object> phases = null;
         // The probe runs right before each timed segment, so every decode figure has a bandwidth
         // measured within the same second: on a shared machine bandwidth drifts minute to minute.
         try (MambaState s = m.newState(B);
@@ -179,6 +188,21 @@ public final class CpuBenchmark {
             }
             r.put("cpu_share", share.of(o.threads()));
             r.put("state_bytes_per_sequence", s.sizeInBytes() / B);
+            if (o.phases()) {
+                int steps = o.tokens() * o.repetitions();
+                phases = DecodePhaseProfile.record(() -> {
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < 8 || System.nanoTime() - t0 < PHASE_WARMUP_NANOS; i++) {
+                        next(tok, rnd, c);
+                        m.step(s, tok, logits);
+                    }
+                }, () -> {
+                    for (int i = 0; i < steps; i++) {
+                        next(tok, rnd, c);
+                        m.step(s, tok, logits);
+                    }
+                });
+            }
         }
         double median = median(tps);
         r.put("tokens_per_s", round(median));
@@ -192,6 +216,9 @@ public final class CpuBenchmark {
             // the median of the per-segment fractions: each pairs a decode segment with the probe
             // run just before it
             r.put("fraction_of_floor", round(median(fraction)));
+        }
+        if (phases != null) {
+            r.put("phases", phases);
         }
     }
 

@@ -95,7 +95,9 @@ class DecoderTest {
      * Zero allocation per decode step holds only once C2 has inlined the vector kernels (escape
      * analysis removes the vector boxes); on a loaded machine that can take longer than the test
      * waits, so this JIT-dependent check runs on request ({@code mvn test -Djmamba.groups=jit -Djmamba.excludedGroups=}),
-     * not in the default suite. The issue's proof is JMH's GC profiler.
+     * not in the default suite. The issue's proof is JMH's GC profiler. The step's flight-recorder
+     * events (DecodePhaseEvent, DecodeStepEvent) are created on every phase: with no recording
+     * enabling them, escape analysis removes them too, which this also checks.
      */
     @Test
     @Tag("jit")

@@ -75,6 +75,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Buffer of the bandwidth probe, far larger than the caches. Default: ${DEFAULT-VALUE}.")
     int probeMb;
 
+    @Option(names = "--phases",
+            description = "Decode: after the timed runs, run as many steps again under a flight recording and report "
+                    + "where a step's time goes, phase by phase (in_proj, x_proj, scan, out_proj, head, other).")
+    boolean phases;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random weights and tokens. Default: ${DEFAULT-VALUE}.")
     long seed;
 
@@ -94,6 +99,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (model != null) {
             throw new CliException("--model applies to --mode load only");
         }
+        if (phases && !mode.equalsIgnoreCase("decode")) {
+            throw new CliException("--phases applies to --mode decode only");
+        }
         CpuBenchmark.Mode m;
         try {
             m = CpuBenchmark.Mode.parse(mode);
@@ -104,7 +112,7 @@ public final class BenchCommand implements Callable<Integer> {
         try {
             o = new CpuBenchmark.Options(shape, m, w, t, batch, len, tokens, repeat,
                     noProbe ? 0 : (long) probeMb << 20, seed,
-                    weightMemory == null ? WeightMemory.HEAP : CliSupport.weightMemory(weightMemory));
+                    weightMemory == null ? WeightMemory.HEAP : CliSupport.weightMemory(weightMemory), phases);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }

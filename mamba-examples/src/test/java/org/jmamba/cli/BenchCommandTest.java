@@ -47,6 +47,26 @@ class BenchCommandTest {
     }
 
     @Test
+    void decodePhasesAddUpToTheStep() throws Exception {
+        JsonNode j = bench("--mode", "decode", "--dtype", "bf16", "--no-probe", "--phases");
+        JsonNode phases = j.get("phases");
+        double share = phases.get("other").get("share").asDouble();
+        long bytes = 0;
+        for (String p : new String[] {"in", "x", "scan", "out", "head"}) {
+            assertTrue(phases.get(p).get("us_per_step").asDouble() > 0, phases.toString());
+            share += phases.get(p).get("share").asDouble();
+            bytes += phases.get(p).get("weight_bytes_per_step").asLong();
+        }
+        assertEquals(1.0, share, 0.01, phases.toString());
+        // the products read the matrices; the rest of a step's bytes are the small tensors
+        assertTrue(bytes > 0 && bytes < j.get("weight_bytes_per_step").asLong(), phases.toString());
+        assertEquals(4, phases.get("steps").asInt(), "as many steps as the timed runs: " + phases);
+        CliHarness.Run r = CliHarness.run("bench", "--shape", "tiny", "--mode", "prefill", "--phases");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--phases applies to --mode decode only"), r.err());
+    }
+
+    @Test
     void decodeAndPrefillRunOnWeightsOffTheHeapToo() throws Exception {
         for (String memory : new String[] {"off-heap", "mapped"}) {
             JsonNode d = bench("--mode", "decode", "--dtype", "bf16", "--weight-memory", memory);

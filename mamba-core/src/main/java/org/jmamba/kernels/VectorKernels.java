@@ -1226,7 +1226,7 @@ final class VectorKernels {
         FloatVector s = FloatVector.zero(F);
         int i = 0;
         for (; i <= n - LANES; i += LANES) {
-            s = s.add(VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(m)));
+            s = s.add(VectorMath.expAtMostHi(FloatVector.fromArray(F, x, off + i).sub(m))); // x - max ≤ 0
         }
         // The lane sum in the order of the tree above, written out: a call could box the vector.
         FloatVector t = s;
@@ -1264,7 +1264,7 @@ final class VectorKernels {
         FloatVector s = FloatVector.zero(F);
         int i = 0;
         for (; i <= n - LANES; i += LANES) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(m));
+            FloatVector e = VectorMath.expAtMostHi(FloatVector.fromArray(F, x, off + i).sub(m)); // x - max ≤ 0
             e.intoArray(x, off + i);
             s = s.add(e);
         }
@@ -1466,7 +1466,7 @@ final class VectorKernels {
             FloatVector y = FloatVector.zero(F);
             for (int n = 0; n < N; n++) {
                 int hi = n * LANES;
-                FloatVector dA = VectorMath.exp(dtv.mul(FloatVector.fromArray(F, at, hi)));
+                FloatVector dA = VectorMath.expAtMostHi(dtv.mul(FloatVector.fromArray(F, at, hi))); // Δ ≥ 0, A ≤ 0
                 FloatVector hn = FloatVector.fromArray(F, h, hi).fma(dA, dtu.mul(bm[bi + n]));
                 hn.intoArray(h, hi);
                 y = hn.fma(FloatVector.broadcast(F, cm[ci + n]), y);
@@ -1532,11 +1532,72 @@ final class VectorKernels {
         }
     }
 
-    /** Per channel: reads Δ' from out, advances the state, writes y = ⟨h, C⟩ + D·u to out. */
+    /**
+     * Per channel: reads Δ' from out, advances the state, writes y = ⟨h, C⟩ + D·u to out.
+     *
+     * <p>Two channels at a time. One channel is a chain of dependent steps (exp, the state update,
+     * the lane sum) that leaves the FMA units waiting; two interleaved keep them busy, and their lane
+     * sums are taken together (the first channel's in the lower half, the second's in the upper, in
+     * the one-channel tree's order), so a channel gets the same bits in a pair or alone, wherever
+     * a thread's range starts. Δ ≥ 0 and A ≤ 0, so e^(Δ·A) needs no overflow step
+     * ({@link VectorMath#expAtMostHi}, the same bits as exp there). Both together: 1.47× one
+     * channel at a time with exp (one thread, a 130m layer in cache; docs/cpu-kernels.md). Four
+     * channels at a time ran slower (0.73–0.83×): their exponentials' registers no longer fit.
+     */
     private static void stepRecurrence(float[] out, int off, float[] u, float[] A, float[] bm, int bOff, float[] cm,
                                        int cOff, float[] dSkip, float[] state, int stateOff, int N, int d0, int d1) {
         int nv = N - N % LANES;
-        for (int d = d0; d < d1; d++) {
+        int d = d0;
+        for (; d + 1 < d1; d += 2) {
+            float dt0 = out[off + d], dt1 = out[off + d + 1];
+            float u0 = u[off + d], u1 = u[off + d + 1];
+            float dtu0 = dt0 * u0, dtu1 = dt1 * u1;
+            int s0 = stateOff + d * N, s1 = s0 + N;
+            int a0 = d * N, a1 = a0 + N;
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            int n = 0;
+            for (; n < nv; n += LANES) {
+                FloatVector b = FloatVector.fromArray(F, bm, bOff + n);
+                FloatVector c = FloatVector.fromArray(F, cm, cOff + n);
+                FloatVector h0 = FloatVector.fromArray(F, state, s0 + n)
+                        .fma(VectorMath.expAtMostHi(FloatVector.fromArray(F, A, a0 + n).mul(dt0)), b.mul(dtu0));
+                FloatVector h1 = FloatVector.fromArray(F, state, s1 + n)
+                        .fma(VectorMath.expAtMostHi(FloatVector.fromArray(F, A, a1 + n).mul(dt1)), b.mul(dtu1));
+                h0.intoArray(state, s0 + n);
+                h1.intoArray(state, s1 + n);
+                acc0 = h0.fma(c, acc0);
+                acc1 = h1.fma(c, acc1);
+            }
+            // Both lane sums at once, written out (a call could box the vectors): the halves swapped
+            // and added (acc0's sums in the lower half, acc1's in the upper), then the tree within
+            // each half — the levels of the one-channel tree below, in the same order.
+            FloatVector t = acc0.blend(acc1, UPPER).add(acc0.rearrange(HALVES).blend(acc1.rearrange(HALVES), UPPER));
+            if (LANES >= 64) {
+                t = t.add(t.rearrange(X16));
+            }
+            if (LANES >= 32) {
+                t = t.add(t.rearrange(X8));
+            }
+            if (LANES >= 16) {
+                t = t.add(t.rearrange(X4));
+            }
+            if (LANES >= 8) {
+                t = t.add(t.rearrange(X2));
+            }
+            t = t.add(t.rearrange(X1));
+            float y0 = t.lane(0), y1 = t.lane(LANES / 2);
+            for (; n < N; n++) { // N not a multiple of the vector: the lanes' arithmetic, one by one
+                float h0 = Math.fma(state[s0 + n], ScalarMath.exp(A[a0 + n] * dt0), bm[bOff + n] * dtu0);
+                float h1 = Math.fma(state[s1 + n], ScalarMath.exp(A[a1 + n] * dt1), bm[bOff + n] * dtu1);
+                state[s0 + n] = h0;
+                state[s1 + n] = h1;
+                y0 = Math.fma(h0, cm[cOff + n], y0);
+                y1 = Math.fma(h1, cm[cOff + n], y1);
+            }
+            out[off + d] = y0 + (dSkip != null ? dSkip[d] * u0 : 0f);
+            out[off + d + 1] = y1 + (dSkip != null ? dSkip[d + 1] * u1 : 0f);
+        }
+        if (d < d1) { // an odd last channel: the same operations alone
             float dt = out[off + d];
             float uu = u[off + d];
             float dtu = dt * uu;
@@ -1545,7 +1606,7 @@ final class VectorKernels {
             FloatVector acc = FloatVector.zero(F);
             int n = 0;
             for (; n < nv; n += LANES) {
-                FloatVector dA = VectorMath.exp(FloatVector.fromArray(F, A, ai + n).mul(dt));
+                FloatVector dA = VectorMath.expAtMostHi(FloatVector.fromArray(F, A, ai + n).mul(dt));
                 FloatVector hn = FloatVector.fromArray(F, state, s + n)
                         .fma(dA, FloatVector.fromArray(F, bm, bOff + n).mul(dtu));
                 hn.intoArray(state, s + n);

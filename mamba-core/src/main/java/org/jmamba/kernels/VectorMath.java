@@ -48,7 +48,17 @@ final class VectorMath {
 
     /** e^x for every lane: e^x = 2^n · e^r with n = round(x / ln2), |r| ≤ ln2 / 2. */
     static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(EXP_LO).min(EXP_HI);
+        return expAtMostHi(x.min(EXP_HI)).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI));
+    }
+
+    /**
+     * e^x for lanes with x ≤ {@link #EXP_HI} (or NaN), with exactly {@link #exp}'s bits there: exp
+     * without its overflow step, for the callers whose arguments cannot be positive — the scan's
+     * Δ·A (A is negative), softplus's e^-|x|, softmax's e^(x - max). It saves a min, a compare and
+     * a blend in the scan's recurrence, where exp is most of the work (docs/cpu-kernels.md).
+     */
+    static FloatVector expAtMostHi(FloatVector x) {
+        FloatVector xc = x.max(EXP_LO);
         FloatVector t = xc.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUND));
         FloatVector n = t.sub(ROUND);
         FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), xc);
@@ -62,8 +72,7 @@ final class VectorMath {
         // 2^n: add n to the exponent field (n is t's low bits, since t = 1.5·2^23 + n exactly).
         IntVector ni = t.reinterpretAsInts().sub(ROUND_BITS);
         FloatVector e = p.reinterpretAsInts().add(ni.lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
-        e = e.blend(0f, x.compare(VectorOperators.LT, EXP_LO));
-        return e.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI));
+        return e.blend(0f, x.compare(VectorOperators.LT, EXP_LO));
     }
 
     /**
@@ -88,7 +97,7 @@ final class VectorMath {
      * PyTorch's threshold: x above 20 is returned as it is.
      */
     static FloatVector softplus(FloatVector x) {
-        FloatVector sp = x.max(0f).add(log1pUnit(exp(x.abs().neg())));
+        FloatVector sp = x.max(0f).add(log1pUnit(expAtMostHi(x.abs().neg())));
         return sp.blend(x, x.compare(VectorOperators.GT, 20f));
     }
 

@@ -5,6 +5,7 @@ import static org.jmamba.kernels.KernelTestSupport.errAgainst;
 import static org.jmamba.kernels.KernelTestSupport.randn;
 import static org.jmamba.kernels.KernelTestSupport.relErr;
 import static org.jmamba.kernels.KernelTestSupport.sumBound;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -332,6 +333,34 @@ class VectorKernelsTest {
             oMag = abs(oMag); // y·silu(z)
             assertTrue(errAgainst(o0, o1, oMag) < TOL, ctx("scanStep D=" + D + " N=" + N + " err " + errAgainst(o0, o1, oMag)));
             assertTrue(errAgainst(st0, st1, stMag) < TOL, ctx("scanStep state D=" + D + " N=" + N));
+        }
+    }
+
+    @Test
+    void scanStepGivesAChannelTheSameBitsWhereverItsRangeStarts() {
+        // The recurrence takes channels in pairs (an odd last one alone): a channel's bits must not
+        // depend on whether it was first or second of a pair, or alone.
+        for (int trial = 0; trial < 8; trial++) {
+            int D = 3 + 2 * r.nextInt(lanes + 2), N = trial < 4 ? lanes * (1 + r.nextInt(2)) : 1 + r.nextInt(2 * lanes + 3);
+            float[] u = randn(r, D, 1f), delta = randn(r, D, 2f), dbias = randn(r, D, 1f), dSkip = randn(r, D, 1f);
+            float[] A = new float[D * N];
+            for (int i = 0; i < A.length; i++) {
+                A[i] = -(float) Math.exp(r.nextGaussian());
+            }
+            float[] bm = randn(r, N, 1f), cm = randn(r, N, 1f), z = randn(r, D, 2f);
+            float[] whole = randn(r, D * N, 1f), split = whole.clone(), single = whole.clone();
+            float[] o0 = new float[D], o1 = new float[D], o2 = new float[D];
+            VectorKernels.scanStep(o0, 0, u, delta, dbias, A, bm, 0, cm, 0, dSkip, z, 0, whole, 0, D, N, 0, D);
+            int k = 1 + 2 * r.nextInt(D / 2); // an odd boundary: every pair after it is shifted by one
+            VectorKernels.scanStep(o1, 0, u, delta, dbias, A, bm, 0, cm, 0, dSkip, z, 0, split, 0, D, N, 0, k);
+            VectorKernels.scanStep(o1, 0, u, delta, dbias, A, bm, 0, cm, 0, dSkip, z, 0, split, 0, D, N, k, D);
+            for (int d = 0; d < D; d++) {
+                VectorKernels.scanStep(o2, 0, u, delta, dbias, A, bm, 0, cm, 0, dSkip, z, 0, single, 0, D, N, d, d + 1);
+            }
+            assertArrayEquals(o0, o1, ctx("split at " + k + ", D=" + D + " N=" + N));
+            assertArrayEquals(o0, o2, ctx("one channel at a time, D=" + D + " N=" + N));
+            assertArrayEquals(whole, split, ctx("state, split at " + k));
+            assertArrayEquals(whole, single, ctx("state, one channel at a time"));
         }
     }
 

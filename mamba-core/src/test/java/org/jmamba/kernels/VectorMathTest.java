@@ -64,6 +64,28 @@ class VectorMathTest {
     }
 
     @Test
+    void expAtMostHiIsExpWhereItApplies() {
+        // The scan, softplus and softmax call it for arguments that cannot be positive; up to
+        // EXP_HI (and for NaN and -inf) it must give exp's bits exactly.
+        float[] x = inputs(-100f, VectorMath.EXP_HI);
+        for (int i = 0; i < x.length; i++) {
+            if (x[i] > VectorMath.EXP_HI) {
+                x[i] = -x[i]; // the edges above the bound: still inputs, on the side that applies
+            }
+        }
+        float[] e = apply(x, 0);
+        int L = VectorKernels.LANES;
+        for (int i = 0; i <= x.length - L; i += L) {
+            float[] a = new float[L];
+            VectorMath.expAtMostHi(FloatVector.fromArray(VectorKernels.F, x, i)).intoArray(a, 0);
+            for (int j = 0; j < L; j++) {
+                assertEquals(Float.floatToRawIntBits(e[i + j]), Float.floatToRawIntBits(a[j]),
+                        "expAtMostHi(" + x[i + j] + ") = " + a[j] + " vs exp " + e[i + j] + " (seed " + seed + ")");
+            }
+        }
+    }
+
+    @Test
     void softplusAndSiluAreAccurate() {
         float[] x = inputs(-60f, 60f);
         float[] sp = apply(x, 1);

@@ -800,6 +800,17 @@ final class VectorKernels {
     static final VectorMask<Float> UPPER = VectorMask.fromLong(F, ((1L << LANES) - 1) & (-1L << (LANES / 2)));
     /** Swaps the two halves of a vector (lane i with lane i ^ LANES/2): the first level of {@link #sum}. */
     static final VectorShuffle<Float> HALVES = VectorShuffle.fromOp(F, i -> i ^ (LANES / 2));
+    /**
+     * int8Rows16 (16 lanes only): lane i takes the second operand where bit b of i is set (H8: b = 3,
+     * … H1: b = 0), and BIT_REVERSED moves lane bitReverse4(r) to lane r.
+     */
+    static final boolean SIXTEEN_ROWS = LANES == 16;
+    static final VectorMask<Float> H8 = SIXTEEN_ROWS ? VectorMask.fromLong(F, 0xFF00L) : null;
+    static final VectorMask<Float> H4 = SIXTEEN_ROWS ? VectorMask.fromLong(F, 0xF0F0L) : null;
+    static final VectorMask<Float> H2 = SIXTEEN_ROWS ? VectorMask.fromLong(F, 0xCCCCL) : null;
+    static final VectorMask<Float> H1 = SIXTEEN_ROWS ? VectorMask.fromLong(F, 0xAAAAL) : null;
+    static final VectorShuffle<Float> BIT_REVERSED = SIXTEEN_ROWS ? VectorShuffle.fromOp(F, i -> Integer.reverse(i) >>> 28) : null;
+
 
     static void int8NT(float[] a, int aOff, int lda, byte[] q, float[] scales,
                        float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
@@ -814,7 +825,15 @@ final class VectorKernels {
             // than two: one thread read int8 weights from memory at 32-35 GB/s this way against
             // 24-25 with a row from each half (docs/benchmarks.md). When the range runs out a row
             // is repeated (computed by the same code) and stored once.
-            int8Rows4(a, aOff + m0 * lda, q, scales, K, n0, n1, c, cOff + m0 * ldc, bias, accumulate);
+            int n = n0;
+            if (SIXTEEN_ROWS && bias == null && !accumulate && (K == Int8Blocks.BLOCK || K == Int8Blocks.BLOCK + LANES)) {
+                for (; n + 16 <= n1; n += 16) { // short rows (dt_proj): 16 at a time, same bits
+                    int8Rows16(a, aOff + m0 * lda, q, scales, K, n, c, cOff + m0 * ldc);
+                }
+            }
+            if (n < n1) {
+                int8Rows4(a, aOff + m0 * lda, q, scales, K, n, n1, c, cOff + m0 * ldc, bias, accumulate);
+            }
             return;
         }
         // A batch: pairs of rows of W, a row from each half of the range, against two rows of A
@@ -1014,6 +1033,131 @@ final class VectorKernels {
                 put(c, ci + r3, bias != null ? s3 + bias[r3] : s3, accumulate);
             }
         }
+    }
+
+    /**
+     * Rows n .. n+16 of an int8 matrix whose rows are one block or one and a half (K = 32 or 48:
+     * dt_proj of the 130m shape, dt_rank 48) against one row of A at {@code ai}, stored to
+     * {@code c[ci + n .. ci + n + 16)}. Each row's products are exactly int8Rows4's (same bits);
+     * what differs is the end: int8Rows4 takes the lane sums two rows at a time and stores each
+     * output alone, which for a 48-long row costs more than its products. Here the 16 lane sums
+     * are taken together, level by level in the one-row tree's order, and stored as one vector.
+     * One thread, in cache, 1536 × 48: 4.0 µs against 9.5–14.1 (docs/cpu-kernels.md). Longer rows
+     * keep int8Rows4: with a loop over blocks the 16 accumulators were spilled around its back edge
+     * (7.2 µs at K = 48), and with the first block written out as well the method passed the JIT's
+     * 8,000-byte limit and was never compiled. 16 lanes only; no bias, no accumulation (int8NT
+     * checks).
+     */
+    private static void int8Rows16(float[] a, int ai, byte[] q, float[] scales, int K, int n, float[] c, int ci) {
+        int bpr = Int8Blocks.blocksPerRow(K);
+        int q0 = n * K;
+        int s0 = n * bpr;
+        // The block (int8Rows4's operations: p = w·x0 + w·x1, acc = p·scale + 0).
+        FloatVector z = FloatVector.zero(F);
+        FloatVector x0 = FloatVector.fromArray(F, a, ai);
+        FloatVector x1 = FloatVector.fromArray(F, a, ai + LANES);
+        FloatVector a0 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0]), z);
+        FloatVector a1 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + bpr]), z);
+        FloatVector a2 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 2 * K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 2 * K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + 2 * bpr]), z);
+        FloatVector a3 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 3 * K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 3 * K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + 3 * bpr]), z);
+        FloatVector a4 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 4 * K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 4 * K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + 4 * bpr]), z);
+        FloatVector a5 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 5 * K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 5 * K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + 5 * bpr]), z);
+        FloatVector a6 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 6 * K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 6 * K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + 6 * bpr]), z);
+        FloatVector a7 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 7 * K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 7 * K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + 7 * bpr]), z);
+        FloatVector a8 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 8 * K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 8 * K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + 8 * bpr]), z);
+        FloatVector a9 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 9 * K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 9 * K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + 9 * bpr]), z);
+        FloatVector a10 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 10 * K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 10 * K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + 10 * bpr]), z);
+        FloatVector a11 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 11 * K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 11 * K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + 11 * bpr]), z);
+        FloatVector a12 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 12 * K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 12 * K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + 12 * bpr]), z);
+        FloatVector a13 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 13 * K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 13 * K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + 13 * bpr]), z);
+        FloatVector a14 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 14 * K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 14 * K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + 14 * bpr]), z);
+        FloatVector a15 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 15 * K + LANES).convertShape(B2F, F, 0))
+                .fma(x1, ((FloatVector) ByteVector.fromArray(BL, q, q0 + 15 * K + 0).convertShape(B2F, F, 0)).mul(x0))
+                .fma(FloatVector.broadcast(F, scales[s0 + 15 * bpr]), z);
+        if (K == Int8Blocks.BLOCK + LANES) { // the half block: one vector, scaled by its own scale
+            FloatVector x2 = FloatVector.fromArray(F, a, ai + Int8Blocks.BLOCK);
+            a0 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 1]), a0);
+            a1 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + bpr + 1]), a1);
+            a2 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 2 * K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 2 * bpr + 1]), a2);
+            a3 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 3 * K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 3 * bpr + 1]), a3);
+            a4 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 4 * K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 4 * bpr + 1]), a4);
+            a5 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 5 * K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 5 * bpr + 1]), a5);
+            a6 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 6 * K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 6 * bpr + 1]), a6);
+            a7 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 7 * K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 7 * bpr + 1]), a7);
+            a8 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 8 * K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 8 * bpr + 1]), a8);
+            a9 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 9 * K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 9 * bpr + 1]), a9);
+            a10 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 10 * K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 10 * bpr + 1]), a10);
+            a11 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 11 * K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 11 * bpr + 1]), a11);
+            a12 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 12 * K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 12 * bpr + 1]), a12);
+            a13 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 13 * K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 13 * bpr + 1]), a13);
+            a14 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 14 * K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 14 * bpr + 1]), a14);
+            a15 = ((FloatVector) ByteVector.fromArray(BL, q, q0 + 15 * K + Int8Blocks.BLOCK).convertShape(B2F, F, 0)).mul(x2)
+                    .fma(FloatVector.broadcast(F, scales[s0 + 15 * bpr + 1]), a15);
+        }
+        // The 16 lane sums at once: pairs of rows at lanes i, i^8 (the first row in the lower
+        // half), then pairs of pairs at i^4, then i^2 and i^1 — each row summed in its one-row
+        // tree's order. Row r ends in lane bitReverse4(r); BIT_REVERSED puts them in order.
+        FloatVector b0 = a0.blend(a1, H8).add(a0.rearrange(X8).blend(a1.rearrange(X8), H8));
+        FloatVector b1 = a2.blend(a3, H8).add(a2.rearrange(X8).blend(a3.rearrange(X8), H8));
+        FloatVector b2 = a4.blend(a5, H8).add(a4.rearrange(X8).blend(a5.rearrange(X8), H8));
+        FloatVector b3 = a6.blend(a7, H8).add(a6.rearrange(X8).blend(a7.rearrange(X8), H8));
+        FloatVector b4 = a8.blend(a9, H8).add(a8.rearrange(X8).blend(a9.rearrange(X8), H8));
+        FloatVector b5 = a10.blend(a11, H8).add(a10.rearrange(X8).blend(a11.rearrange(X8), H8));
+        FloatVector b6 = a12.blend(a13, H8).add(a12.rearrange(X8).blend(a13.rearrange(X8), H8));
+        FloatVector b7 = a14.blend(a15, H8).add(a14.rearrange(X8).blend(a15.rearrange(X8), H8));
+        FloatVector c0 = b0.blend(b1, H4).add(b0.rearrange(X4).blend(b1.rearrange(X4), H4));
+        FloatVector c1 = b2.blend(b3, H4).add(b2.rearrange(X4).blend(b3.rearrange(X4), H4));
+        FloatVector c2 = b4.blend(b5, H4).add(b4.rearrange(X4).blend(b5.rearrange(X4), H4));
+        FloatVector c3 = b6.blend(b7, H4).add(b6.rearrange(X4).blend(b7.rearrange(X4), H4));
+        FloatVector d0 = c0.blend(c1, H2).add(c0.rearrange(X2).blend(c1.rearrange(X2), H2));
+        FloatVector d1 = c2.blend(c3, H2).add(c2.rearrange(X2).blend(c3.rearrange(X2), H2));
+        FloatVector e0 = d0.blend(d1, H1).add(d0.rearrange(X1).blend(d1.rearrange(X1), H1));
+        e0.rearrange(BIT_REVERSED).intoArray(c, ci + n);
     }
 
     /** Rows na, nb (nb written only if {@code two}) against rows ai, aj of A, each output as int8Rows2 computes it. */
@@ -1537,9 +1681,10 @@ final class VectorKernels {
      *
      * <p>Two channels at a time. One channel is a chain of dependent steps (exp, the state update,
      * the lane sum) that leaves the FMA units waiting; two interleaved keep them busy, and their lane
-     * sums are taken together (the first channel's in the lower half, the second's in the upper, in
-     * the one-channel tree's order), so a channel gets the same bits in a pair or alone, wherever
-     * a thread's range starts. Δ ≥ 0 and A ≤ 0, so e^(Δ·A) needs no overflow step
+     * sums are taken together (the first channel's in the lower half, the second's in the upper,
+     * each in the order of the one-vector tree of {@link #sum}), so a channel gets the same bits
+     * whichever channel it is paired with (an odd last one with itself), wherever a thread's range
+     * starts. Δ ≥ 0 and A ≤ 0, so e^(Δ·A) needs no overflow step
      * ({@link VectorMath#expAtMostHi}, the same bits as exp there). Both together: 1.47× one
      * channel at a time with exp (one thread, a 130m layer in cache; docs/cpu-kernels.md). Four
      * channels at a time ran slower (0.73–0.83×): their exponentials' registers no longer fit.
@@ -1547,13 +1692,17 @@ final class VectorKernels {
     private static void stepRecurrence(float[] out, int off, float[] u, float[] A, float[] bm, int bOff, float[] cm,
                                        int cOff, float[] dSkip, float[] state, int stateOff, int N, int d0, int d1) {
         int nv = N - N % LANES;
-        int d = d0;
-        for (; d + 1 < d1; d += 2) {
-            float dt0 = out[off + d], dt1 = out[off + d + 1];
-            float u0 = u[off + d], u1 = u[off + d + 1];
+        for (int d = d0; d < d1; d += 2) {
+            // An odd last channel is paired with itself: computed twice by the same code (both copies
+            // read the old state before either writes) and stored twice with the same bits. A path
+            // of its own would be cold, and the JIT leaves a cold call to expAtMostHi un-inlined,
+            // which boxes its vectors (384 bytes a step in DecoderTest's odd-width model).
+            int e = d + 1 < d1 ? d + 1 : d;
+            float dt0 = out[off + d], dt1 = out[off + e];
+            float u0 = u[off + d], u1 = u[off + e];
             float dtu0 = dt0 * u0, dtu1 = dt1 * u1;
-            int s0 = stateOff + d * N, s1 = s0 + N;
-            int a0 = d * N, a1 = a0 + N;
+            int s0 = stateOff + d * N, s1 = stateOff + e * N;
+            int a0 = d * N, a1 = e * N;
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
             int n = 0;
             for (; n < nv; n += LANES) {
@@ -1570,7 +1719,7 @@ final class VectorKernels {
             }
             // Both lane sums at once, written out (a call could box the vectors): the halves swapped
             // and added (acc0's sums in the lower half, acc1's in the upper), then the tree within
-            // each half — the levels of the one-channel tree below, in the same order.
+            // each half — the levels of VectorKernels.sum's tree, in the same order.
             FloatVector t = acc0.blend(acc1, UPPER).add(acc0.rearrange(HALVES).blend(acc1.rearrange(HALVES), UPPER));
             if (LANES >= 64) {
                 t = t.add(t.rearrange(X16));
@@ -1595,47 +1744,7 @@ final class VectorKernels {
                 y1 = Math.fma(h1, cm[cOff + n], y1);
             }
             out[off + d] = y0 + (dSkip != null ? dSkip[d] * u0 : 0f);
-            out[off + d + 1] = y1 + (dSkip != null ? dSkip[d + 1] * u1 : 0f);
-        }
-        if (d < d1) { // an odd last channel: the same operations alone
-            float dt = out[off + d];
-            float uu = u[off + d];
-            float dtu = dt * uu;
-            int s = stateOff + d * N;
-            int ai = d * N;
-            FloatVector acc = FloatVector.zero(F);
-            int n = 0;
-            for (; n < nv; n += LANES) {
-                FloatVector dA = VectorMath.expAtMostHi(FloatVector.fromArray(F, A, ai + n).mul(dt));
-                FloatVector hn = FloatVector.fromArray(F, state, s + n)
-                        .fma(dA, FloatVector.fromArray(F, bm, bOff + n).mul(dtu));
-                hn.intoArray(state, s + n);
-                acc = hn.fma(FloatVector.fromArray(F, cm, cOff + n), acc);
-            }
-            // The lane sum in the order of the tree above, written out: a call could box the vector.
-            FloatVector t = acc;
-            if (LANES >= 64) {
-                t = t.add(t.rearrange(X32));
-            }
-            if (LANES >= 32) {
-                t = t.add(t.rearrange(X16));
-            }
-            if (LANES >= 16) {
-                t = t.add(t.rearrange(X8));
-            }
-            if (LANES >= 8) {
-                t = t.add(t.rearrange(X4));
-            }
-            t = t.add(t.rearrange(X2));
-            t = t.add(t.rearrange(X1));
-            float y = t.lane(0);
-            for (; n < N; n++) { // N not a multiple of the vector: the lanes' arithmetic, one by one
-                float dA = ScalarMath.exp(A[ai + n] * dt);
-                float hn = Math.fma(state[s + n], dA, bm[bOff + n] * dtu);
-                state[s + n] = hn;
-                y = Math.fma(hn, cm[cOff + n], y);
-            }
-            out[off + d] = y + (dSkip != null ? dSkip[d] * uu : 0f);
+            out[off + e] = y1 + (dSkip != null ? dSkip[e] * u1 : 0f);
         }
     }
 

@@ -127,6 +127,28 @@ class SegmentKernelsTest {
     }
 
     @Test
+    void shortInt8RowsGiveEveryRowTheBitsItGetsAlone() {
+        // Off the heap as on it (VectorKernelsTest): dt_proj-like rows, 16 at a time at 16 lanes.
+        int[] ks = {16, 48, 64, 96, 160};
+        for (int trial = 0; trial < 10; trial++) {
+            int K = ks[trial % ks.length];
+            int N = 16 + r.nextInt(60), n0 = r.nextInt(3);
+            float[] w = randn(r, N * K, 0.5f);
+            byte[] q = new byte[w.length];
+            float[] scales = new float[N * Int8Blocks.blocksPerRow(K)];
+            Int8Blocks.quantize(w, N, K, q, scales);
+            MemorySegment qs = int8Segment(q), ss = f32Segment(scales);
+            float[] a = randn(r, K, 1f);
+            float[] range = new float[N], alone = new float[N];
+            SegmentKernels.int8NT(a, 0, K, qs, ss, range, 0, N, null, false, 0, 1, n0, N, K);
+            for (int n = n0; n < N; n++) {
+                VectorKernels.int8NT(a, 0, K, q, scales, alone, 0, N, null, false, 0, 1, n, n + 1, K);
+            }
+            assertArrayEquals(alone, range, ctx("int8 [" + n0 + "," + N + ")x" + K));
+        }
+    }
+
+    @Test
     void segmentPanelSourcesPackWhatTheArrayOnesPack() {
         for (int trial = 0; trial < 20; trial++) {
             int N = 1 + r.nextInt(60), K = randomK(trial) % 400 + 1;

@@ -209,6 +209,47 @@ class VectorKernelsTest {
         }
     }
 
+    @Test
+    void shortInt8RowsGiveEveryRowTheBitsItGetsAlone() {
+        // dt_proj's rows (K = dt_rank, 48–160) are taken 16 at a time at 16 lanes (int8Rows16), with
+        // the lane sums of the 16 rows taken together: each output must keep the bits a row gets
+        // alone (int8Rows4), and agree with the scalar product.
+        int[] ks = {16, 32, 48, 64, 80, 96, 128, 160, 176};
+        for (int trial = 0; trial < 18; trial++) {
+            int K = ks[trial % ks.length];
+            int N = 16 + r.nextInt(60), n0 = trial < 9 ? 0 : r.nextInt(5);
+            Weights wt = Weights.random(r, N, K);
+            float[] a = randn(r, K + 3, 1f);
+            float[] range = new float[N + 1], alone = new float[N + 1], scalar = new float[N + 1];
+            VectorKernels.int8NT(a, 3, K, wt.q(), wt.scales(), range, 1, N, null, false, 0, 1, n0, N, K);
+            for (int n = n0; n < N; n++) {
+                VectorKernels.int8NT(a, 3, K, wt.q(), wt.scales(), alone, 1, N, null, false, 0, 1, n, n + 1, K);
+            }
+            ScalarKernels.int8NT(a, 3, K, wt.q(), wt.scales(), scalar, 1, N, null, false, 0, 1, n0, N, K);
+            for (int n = n0; n < N; n++) {
+                assertEquals(Float.floatToRawIntBits(alone[1 + n]), Float.floatToRawIntBits(range[1 + n]),
+                        ctx("int8 [" + n0 + "," + N + ")x" + K + " row " + n));
+            }
+            assertEquals(0f, range[0], "nothing before the output's offset is written");
+            assertTrue(errAgainst(range, scalar, magnitudes(wt, a, K, N)) <= sumBound(2 * K + 8),
+                    ctx("int8 rows vs scalar, K=" + K));
+        }
+    }
+
+    /** Σ|a|·|w|·scale per row (output n at 1 + n), the magnitude rounding is measured against. */
+    private static float[] magnitudes(Weights wt, float[] a, int K, int N) {
+        float[] m = new float[N + 1];
+        int bpr = Int8Blocks.blocksPerRow(K);
+        for (int n = 0; n < N; n++) {
+            double s = 0;
+            for (int k = 0; k < K; k++) {
+                s += Math.abs(a[3 + k]) * Math.abs(wt.q()[n * K + k]) * Math.abs(wt.scales()[n * bpr + k / Int8Blocks.BLOCK]);
+            }
+            m[1 + n] = (float) s;
+        }
+        return m;
+    }
+
     private static void product(String kind, float[] a, Weights wt, float[] c, float[] bias, boolean acc,
                                 int m0, int m1, int N, int K) {
         switch (kind) {

@@ -801,11 +801,10 @@ final class VectorKernels {
     /** Swaps the two halves of a vector (lane i with lane i ^ LANES/2): the first level of {@link #sum}. */
     static final VectorShuffle<Float> HALVES = VectorShuffle.fromOp(F, i -> i ^ (LANES / 2));
     /**
-     * int8Rows16 (16 lanes only): lane i takes the second operand where bit b of i is set (H8: b = 3,
-     * … H1: b = 0), and BIT_REVERSED moves lane bitReverse4(r) to lane r.
+     * int8Rows16 (16 lanes only): lane i takes the second operand where bit b of i is set (UPPER:
+     * b = 3, H4: b = 2, … H1: b = 0), and BIT_REVERSED moves lane bitReverse4(r) to lane r.
      */
     static final boolean SIXTEEN_ROWS = LANES == 16;
-    static final VectorMask<Float> H8 = SIXTEEN_ROWS ? VectorMask.fromLong(F, 0xFF00L) : null;
     static final VectorMask<Float> H4 = SIXTEEN_ROWS ? VectorMask.fromLong(F, 0xF0F0L) : null;
     static final VectorMask<Float> H2 = SIXTEEN_ROWS ? VectorMask.fromLong(F, 0xCCCCL) : null;
     static final VectorMask<Float> H1 = SIXTEEN_ROWS ? VectorMask.fromLong(F, 0xAAAAL) : null;
@@ -826,7 +825,7 @@ final class VectorKernels {
             // 24-25 with a row from each half (docs/benchmarks.md). When the range runs out a row
             // is repeated (computed by the same code) and stored once.
             int n = n0;
-            if (SIXTEEN_ROWS && bias == null && !accumulate && (K == Int8Blocks.BLOCK || K == Int8Blocks.BLOCK + LANES)) {
+            if (sixteenRows(bias, accumulate, K)) {
                 for (; n + 16 <= n1; n += 16) { // short rows (dt_proj): 16 at a time, same bits
                     int8Rows16(a, aOff + m0 * lda, q, scales, K, n, c, cOff + m0 * ldc);
                 }
@@ -1035,6 +1034,11 @@ final class VectorKernels {
         }
     }
 
+    /** Whether a one-row int8 product takes its rows 16 at a time (int8Rows16, array or segment). */
+    static boolean sixteenRows(float[] bias, boolean accumulate, int K) {
+        return SIXTEEN_ROWS && bias == null && !accumulate && (K == Int8Blocks.BLOCK || K == Int8Blocks.BLOCK + LANES);
+    }
+
     /**
      * Rows n .. n+16 of an int8 matrix whose rows are one block or one and a half (K = 32 or 48:
      * dt_proj of the 130m shape, dt_rank 48) against one row of A at {@code ai}, stored to
@@ -1142,14 +1146,14 @@ final class VectorKernels {
         // The 16 lane sums at once: pairs of rows at lanes i, i^8 (the first row in the lower
         // half), then pairs of pairs at i^4, then i^2 and i^1 — each row summed in its one-row
         // tree's order. Row r ends in lane bitReverse4(r); BIT_REVERSED puts them in order.
-        FloatVector b0 = a0.blend(a1, H8).add(a0.rearrange(X8).blend(a1.rearrange(X8), H8));
-        FloatVector b1 = a2.blend(a3, H8).add(a2.rearrange(X8).blend(a3.rearrange(X8), H8));
-        FloatVector b2 = a4.blend(a5, H8).add(a4.rearrange(X8).blend(a5.rearrange(X8), H8));
-        FloatVector b3 = a6.blend(a7, H8).add(a6.rearrange(X8).blend(a7.rearrange(X8), H8));
-        FloatVector b4 = a8.blend(a9, H8).add(a8.rearrange(X8).blend(a9.rearrange(X8), H8));
-        FloatVector b5 = a10.blend(a11, H8).add(a10.rearrange(X8).blend(a11.rearrange(X8), H8));
-        FloatVector b6 = a12.blend(a13, H8).add(a12.rearrange(X8).blend(a13.rearrange(X8), H8));
-        FloatVector b7 = a14.blend(a15, H8).add(a14.rearrange(X8).blend(a15.rearrange(X8), H8));
+        FloatVector b0 = a0.blend(a1, UPPER).add(a0.rearrange(X8).blend(a1.rearrange(X8), UPPER));
+        FloatVector b1 = a2.blend(a3, UPPER).add(a2.rearrange(X8).blend(a3.rearrange(X8), UPPER));
+        FloatVector b2 = a4.blend(a5, UPPER).add(a4.rearrange(X8).blend(a5.rearrange(X8), UPPER));
+        FloatVector b3 = a6.blend(a7, UPPER).add(a6.rearrange(X8).blend(a7.rearrange(X8), UPPER));
+        FloatVector b4 = a8.blend(a9, UPPER).add(a8.rearrange(X8).blend(a9.rearrange(X8), UPPER));
+        FloatVector b5 = a10.blend(a11, UPPER).add(a10.rearrange(X8).blend(a11.rearrange(X8), UPPER));
+        FloatVector b6 = a12.blend(a13, UPPER).add(a12.rearrange(X8).blend(a13.rearrange(X8), UPPER));
+        FloatVector b7 = a14.blend(a15, UPPER).add(a14.rearrange(X8).blend(a15.rearrange(X8), UPPER));
         FloatVector c0 = b0.blend(b1, H4).add(b0.rearrange(X4).blend(b1.rearrange(X4), H4));
         FloatVector c1 = b2.blend(b3, H4).add(b2.rearrange(X4).blend(b3.rearrange(X4), H4));
         FloatVector c2 = b4.blend(b5, H4).add(b4.rearrange(X4).blend(b5.rearrange(X4), H4));

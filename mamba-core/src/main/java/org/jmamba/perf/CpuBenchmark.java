@@ -165,23 +165,18 @@ public final class CpuBenchmark {
              BandwidthProbe probe = o.probeBytes() > 0 ? new BandwidthProbe(o.probeBytes(), o.threads()) : null) {
             float[][] logits = new float[B][c.vocabSize()];
             int[] tok = new int[B];
-            // Warm-up: the JIT compiles the kernels during the first steps (until then the Vector
-            // API runs in its slow interpreted form): at least WARMUP_NANOS and 8 steps.
-            long w0 = System.nanoTime();
-            for (int i = 0; i < 8 || System.nanoTime() - w0 < WARMUP_NANOS; i++) {
+            Runnable step = () -> {
                 next(tok, rnd, c);
                 m.step(s, tok, logits);
-            }
+            };
+            warmUp(step, WARMUP_NANOS);
             CpuShare share = new CpuShare();
             for (int rep = 0; rep < tps.length; rep++) {
                 if (probe != null) {
                     bw[rep] = probe.measure(2);
                 }
                 long t0 = System.nanoTime();
-                for (int i = 0; i < o.tokens(); i++) {
-                    next(tok, rnd, c);
-                    m.step(s, tok, logits);
-                }
+                repeat(step, o.tokens());
                 tps[rep] = (double) B * o.tokens() / ((System.nanoTime() - t0) / 1e9);
                 // A step reads every weight once for the whole batch: the floor is in steps per second.
                 fraction[rep] = probe != null ? tps[rep] / (bw[rep] / bytes * B) : 0;
@@ -190,18 +185,7 @@ public final class CpuBenchmark {
             r.put("state_bytes_per_sequence", s.sizeInBytes() / B);
             if (o.phases()) {
                 int steps = o.tokens() * o.repetitions();
-                phases = DecodePhaseProfile.record(() -> {
-                    long t0 = System.nanoTime();
-                    for (int i = 0; i < 8 || System.nanoTime() - t0 < PHASE_WARMUP_NANOS; i++) {
-                        next(tok, rnd, c);
-                        m.step(s, tok, logits);
-                    }
-                }, () -> {
-                    for (int i = 0; i < steps; i++) {
-                        next(tok, rnd, c);
-                        m.step(s, tok, logits);
-                    }
-                });
+                phases = DecodePhaseProfile.record(() -> warmUp(step, PHASE_WARMUP_NANOS), () -> repeat(step, steps));
             }
         }
         double median = median(tps);
@@ -312,6 +296,23 @@ public final class CpuBenchmark {
         private static long processCpuNanos() {
             return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                     instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : -1;
+        }
+    }
+
+    /**
+     * Runs {@code step} for at least {@code nanos} and at least 8 times: the JIT compiles the
+     * kernels during the first steps (until then the Vector API runs in its slow interpreted form).
+     */
+    private static void warmUp(Runnable step, long nanos) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < 8 || System.nanoTime() - t0 < nanos; i++) {
+            step.run();
+        }
+    }
+
+    private static void repeat(Runnable step, int times) {
+        for (int i = 0; i < times; i++) {
+            step.run();
         }
     }
 

@@ -20,8 +20,6 @@ import static org.jmamba.kernels.VectorKernels.BIT_REVERSED;
 import static org.jmamba.kernels.VectorKernels.H1;
 import static org.jmamba.kernels.VectorKernels.H2;
 import static org.jmamba.kernels.VectorKernels.H4;
-import static org.jmamba.kernels.VectorKernels.H8;
-import static org.jmamba.kernels.VectorKernels.SIXTEEN_ROWS;
 import static org.jmamba.kernels.VectorKernels.I;
 import static org.jmamba.kernels.VectorKernels.INT8_FOUR_STEPS;
 import static org.jmamba.kernels.VectorKernels.INT8_VECTORS;
@@ -272,7 +270,7 @@ final class SegmentKernels {
         }
         if (m1 - m0 == 1) { // VectorKernels.int8NT: short rows 16 at a time, else a row from each quarter
             int n = n0;
-            if (SIXTEEN_ROWS && bias == null && !accumulate && (K == Int8Blocks.BLOCK || K == Int8Blocks.BLOCK + LANES)) {
+            if (VectorKernels.sixteenRows(bias, accumulate, K)) {
                 for (; n + 16 <= n1; n += 16) {
                     int8Rows16(a, aOff + m0 * lda, q, scales, K, n, c, cOff + m0 * ldc);
                 }
@@ -500,14 +498,14 @@ final class SegmentKernels {
         // The 16 lane sums at once: pairs of rows at lanes i, i^8 (the first row in the lower
         // half), then pairs of pairs at i^4, then i^2 and i^1 — each row summed in its one-row
         // tree's order. Row r ends in lane bitReverse4(r); BIT_REVERSED puts them in order.
-        FloatVector b0 = a0.blend(a1, H8).add(a0.rearrange(X8).blend(a1.rearrange(X8), H8));
-        FloatVector b1 = a2.blend(a3, H8).add(a2.rearrange(X8).blend(a3.rearrange(X8), H8));
-        FloatVector b2 = a4.blend(a5, H8).add(a4.rearrange(X8).blend(a5.rearrange(X8), H8));
-        FloatVector b3 = a6.blend(a7, H8).add(a6.rearrange(X8).blend(a7.rearrange(X8), H8));
-        FloatVector b4 = a8.blend(a9, H8).add(a8.rearrange(X8).blend(a9.rearrange(X8), H8));
-        FloatVector b5 = a10.blend(a11, H8).add(a10.rearrange(X8).blend(a11.rearrange(X8), H8));
-        FloatVector b6 = a12.blend(a13, H8).add(a12.rearrange(X8).blend(a13.rearrange(X8), H8));
-        FloatVector b7 = a14.blend(a15, H8).add(a14.rearrange(X8).blend(a15.rearrange(X8), H8));
+        FloatVector b0 = a0.blend(a1, UPPER).add(a0.rearrange(X8).blend(a1.rearrange(X8), UPPER));
+        FloatVector b1 = a2.blend(a3, UPPER).add(a2.rearrange(X8).blend(a3.rearrange(X8), UPPER));
+        FloatVector b2 = a4.blend(a5, UPPER).add(a4.rearrange(X8).blend(a5.rearrange(X8), UPPER));
+        FloatVector b3 = a6.blend(a7, UPPER).add(a6.rearrange(X8).blend(a7.rearrange(X8), UPPER));
+        FloatVector b4 = a8.blend(a9, UPPER).add(a8.rearrange(X8).blend(a9.rearrange(X8), UPPER));
+        FloatVector b5 = a10.blend(a11, UPPER).add(a10.rearrange(X8).blend(a11.rearrange(X8), UPPER));
+        FloatVector b6 = a12.blend(a13, UPPER).add(a12.rearrange(X8).blend(a13.rearrange(X8), UPPER));
+        FloatVector b7 = a14.blend(a15, UPPER).add(a14.rearrange(X8).blend(a15.rearrange(X8), UPPER));
         FloatVector c0 = b0.blend(b1, H4).add(b0.rearrange(X4).blend(b1.rearrange(X4), H4));
         FloatVector c1 = b2.blend(b3, H4).add(b2.rearrange(X4).blend(b3.rearrange(X4), H4));
         FloatVector c2 = b4.blend(b5, H4).add(b4.rearrange(X4).blend(b5.rearrange(X4), H4));

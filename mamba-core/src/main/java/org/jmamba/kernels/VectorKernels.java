@@ -1644,7 +1644,11 @@ final class VectorKernels {
                          float[] A, float[] bm, int bOff, float[] cm, int cOff, float[] dSkip,
                          float[] z, int zOff, float[] state, int stateOff, int D, int N, int d0, int d1) {
         stepDelta(out, off, delta, deltaBias, d0, d1);
-        stepRecurrence(out, off, u, A, bm, bOff, cm, cOff, dSkip, state, stateOff, N, d0, d1);
+        if (LANES == 16 && N == 16) {
+            stepRecurrenceOneVector(out, off, u, A, bm, bOff, cm, cOff, dSkip, state, stateOff, d0, d1);
+        } else {
+            stepRecurrence(out, off, u, A, bm, bOff, cm, cOff, dSkip, state, stateOff, N, d0, d1);
+        }
         if (z != null) {
             stepGate(out, off, z, zOff, d0, d1);
         }
@@ -1693,7 +1697,7 @@ final class VectorKernels {
      * channel at a time with exp (one thread, a 130m layer in cache; docs/cpu-kernels.md). Four
      * channels at a time ran slower (0.73–0.83×): their exponentials' registers no longer fit.
      */
-    private static void stepRecurrence(float[] out, int off, float[] u, float[] A, float[] bm, int bOff, float[] cm,
+    static void stepRecurrence(float[] out, int off, float[] u, float[] A, float[] bm, int bOff, float[] cm,
                                        int cOff, float[] dSkip, float[] state, int stateOff, int N, int d0, int d1) {
         int nv = N - N % LANES;
         for (int d = d0; d < d1; d += 2) {
@@ -1747,6 +1751,43 @@ final class VectorKernels {
                 y0 = Math.fma(h0, cm[cOff + n], y0);
                 y1 = Math.fma(h1, cm[cOff + n], y1);
             }
+            out[off + d] = y0 + (dSkip != null ? dSkip[d] * u0 : 0f);
+            out[off + e] = y1 + (dSkip != null ? dSkip[e] * u1 : 0f);
+        }
+    }
+
+    /**
+     * {@link #stepRecurrence} for N = LANES = 16 (d_state 16, every Mamba checkpoint's, at 16 lanes), the
+     * same operations in the same order, so the same bits: a channel's state is one vector, so
+     * there is no loop over it and no tail. Written out, the loop over channels is straight-line
+     * code with B, C and zero loaded once; in the general form the JIT set up the inner loop's
+     * bounds and range checks again for every pair of channels (docs/cpu-kernels.md).
+     */
+    static void stepRecurrenceOneVector(float[] out, int off, float[] u, float[] A, float[] bm, int bOff,
+                                                float[] cm, int cOff, float[] dSkip, float[] state, int stateOff,
+                                                int d0, int d1) {
+        FloatVector b = FloatVector.fromArray(F, bm, bOff);
+        FloatVector c = FloatVector.fromArray(F, cm, cOff);
+        FloatVector zero = FloatVector.zero(F);
+        for (int d = d0; d < d1; d += 2) {
+            int e = d + 1 < d1 ? d + 1 : d; // an odd last channel pairs with itself (see stepRecurrence)
+            float dt0 = out[off + d], dt1 = out[off + e];
+            float u0 = u[off + d], u1 = u[off + e];
+            float dtu0 = dt0 * u0, dtu1 = dt1 * u1;
+            int s0 = stateOff + d * LANES, s1 = stateOff + e * LANES;
+            FloatVector h0 = FloatVector.fromArray(F, state, s0)
+                    .fma(VectorMath.expAtMostHi(FloatVector.fromArray(F, A, d * LANES).mul(dt0)), b.mul(dtu0));
+            FloatVector h1 = FloatVector.fromArray(F, state, s1)
+                    .fma(VectorMath.expAtMostHi(FloatVector.fromArray(F, A, e * LANES).mul(dt1)), b.mul(dtu1));
+            h0.intoArray(state, s0);
+            h1.intoArray(state, s1);
+            FloatVector acc0 = h0.fma(c, zero), acc1 = h1.fma(c, zero);
+            // stepRecurrence's pair of lane sums (16 lanes: halves, then X4, X2, X1).
+            FloatVector t = acc0.blend(acc1, UPPER).add(acc0.rearrange(HALVES).blend(acc1.rearrange(HALVES), UPPER));
+            t = t.add(t.rearrange(X4));
+            t = t.add(t.rearrange(X2));
+            t = t.add(t.rearrange(X1));
+            float y0 = t.lane(0), y1 = t.lane(LANES / 2);
             out[off + d] = y0 + (dSkip != null ? dSkip[d] * u0 : 0f);
             out[off + e] = y1 + (dSkip != null ? dSkip[e] * u1 : 0f);
         }

@@ -2,6 +2,7 @@ package org.jmamba.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -48,7 +49,10 @@ final class VectorMath {
 
     /** e^x for every lane: e^x = 2^n · e^r with n = round(x / ln2), |r| ≤ ln2 / 2. */
     static FloatVector exp(FloatVector x) {
-        return expAtMostHi(x.min(EXP_HI)).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI));
+        VectorMask<Float> over = x.compare(VectorOperators.GT, EXP_HI);
+        // x.blend(EXP_HI, over) is x.min(EXP_HI) for every x, NaN included, in one instruction: the
+        // JIT compiles min and max with Java's rules for NaN and signed zeros, six instructions each.
+        return expAtMostHi(x.blend(EXP_HI, over)).blend(Float.POSITIVE_INFINITY, over);
     }
 
     /**
@@ -58,7 +62,8 @@ final class VectorMath {
      * a blend in the scan's recurrence, where exp is most of the work (docs/cpu-kernels.md).
      */
     static FloatVector expAtMostHi(FloatVector x) {
-        FloatVector xc = x.max(EXP_LO);
+        VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_LO);
+        FloatVector xc = x.blend(EXP_LO, under); // x.max(EXP_LO), NaN included, in one instruction (see exp)
         FloatVector t = xc.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUND));
         FloatVector n = t.sub(ROUND);
         FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), xc);
@@ -72,7 +77,7 @@ final class VectorMath {
         // 2^n: add n to the exponent field (n is t's low bits, since t = 1.5·2^23 + n exactly).
         IntVector ni = t.reinterpretAsInts().sub(ROUND_BITS);
         FloatVector e = p.reinterpretAsInts().add(ni.lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
-        return e.blend(0f, x.compare(VectorOperators.LT, EXP_LO));
+        return e.blend(0f, under);
     }
 
     /**

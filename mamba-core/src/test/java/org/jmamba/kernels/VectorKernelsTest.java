@@ -406,6 +406,37 @@ class VectorKernelsTest {
     }
 
     @Test
+    void theOneVectorRecurrenceHasTheGeneralOnesBits() {
+        // d_state 16 at 16 lanes takes a straight-line copy of the recurrence; it must give the
+        // general loop's bits, for the state and the output, odd channel counts and offsets included.
+        if (lanes != 16) {
+            return; // the copy is only taken at 16 lanes (the test runs at every width in CI's forks)
+        }
+        int N = 16;
+        for (int trial = 0; trial < 8; trial++) {
+            int D = 1 + r.nextInt(3 * lanes), off = r.nextInt(3), bOff = r.nextInt(5), cOff = r.nextInt(5);
+            int stateOff = r.nextInt(2) * N * D;
+            float[] u = randn(r, off + D, 1f), dSkip = trial % 3 == 0 ? null : randn(r, D, 1f);
+            float[] dt = randn(r, off + D, 1f);
+            for (int i = 0; i < dt.length; i++) {
+                dt[i] = Math.abs(dt[i]) * (trial % 2 == 0 ? 1f : 40f); // Δ ≥ 0; large ones underflow exp
+            }
+            float[] A = new float[D * N];
+            for (int i = 0; i < A.length; i++) {
+                A[i] = -(float) Math.exp(r.nextGaussian());
+            }
+            float[] bm = randn(r, bOff + N, 1f), cm = randn(r, cOff + N, 1f);
+            float[] s0 = randn(r, stateOff + D * N, 1f), s1 = s0.clone();
+            float[] o0 = dt.clone(), o1 = dt.clone();
+            int d0 = r.nextInt(D), d1 = d0 + 1 + r.nextInt(D - d0);
+            VectorKernels.stepRecurrence(o0, off, u, A, bm, bOff, cm, cOff, dSkip, s0, stateOff, N, d0, d1);
+            VectorKernels.stepRecurrenceOneVector(o1, off, u, A, bm, bOff, cm, cOff, dSkip, s1, stateOff, d0, d1);
+            assertArrayEquals(o0, o1, ctx("output, D=" + D + " channels [" + d0 + ", " + d1 + ")"));
+            assertArrayEquals(s0, s1, ctx("state, D=" + D + " channels [" + d0 + ", " + d1 + ")"));
+        }
+    }
+
+    @Test
     void scanStepIsTheScanOfOneToken() {
         int D = 2 * lanes + 3, N = 16;
         float[] u = randn(r, D, 1f), delta = randn(r, D, 2f), dbias = randn(r, D, 1f), dSkip = randn(r, D, 1f);

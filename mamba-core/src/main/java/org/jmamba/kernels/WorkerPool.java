@@ -16,9 +16,9 @@ import java.util.concurrent.locks.LockSupport;
  * handed over while the workers are awake. The calling thread always takes part.
  *
  * <p>A job is cut into more chunks than there are threads, and every thread, the caller included,
- * claims the next unclaimed chunk until none is left. On a busy machine, where the operating system
- * may take a core from one of the team for a whole time slice, the others then take over that
- * thread's chunks instead of waiting for it.
+ * claims the next unclaimed chunk until none is left; chunk 0 is always the caller's (worker 0).
+ * On a busy machine, where the operating system may take a core from one of the team for a whole
+ * time slice, the others then take over that thread's chunks instead of waiting for it.
  *
  * <p>One job runs at a time. A call made while the team is busy — from inside a job (nesting) or
  * from a second application thread — runs every chunk on the calling thread, one after the other:
@@ -34,7 +34,10 @@ public final class WorkerPool implements AutoCloseable {
     /** Chunks per thread of a {@link #parallelFor}. */
     public static final int CHUNKS_PER_THREAD = 4;
 
-    /** Chunk {@code chunk} of {@code chunks} of a job, run by thread number {@code worker} of the team. */
+    /**
+     * Chunk {@code chunk} of {@code chunks} of a job, run by thread number {@code worker} of the
+     * team; chunk 0 always by worker 0, the thread that called {@link #run}.
+     */
     @FunctionalInterface
     public interface Task {
         void run(int worker, int chunk, int chunks);
@@ -98,8 +101,10 @@ public final class WorkerPool implements AutoCloseable {
         try {
             int g = generation + 1;
             // The new ticket first: from here on a late thread of an earlier job claims nothing,
-            // whatever task and chunk count it then reads.
-            ticket.set((long) g << 32);
+            // whatever task and chunk count it then reads. Chunk 0 is claimed here, for the
+            // caller: a job's first chunk is always the calling thread's, so a task can size it
+            // for that thread (the decoder balances its chunks by each thread's measured speed).
+            ticket.set(((long) g << 32) | 1);
             this.task = task;
             this.chunks = chunks;
             failure = null;
@@ -110,6 +115,7 @@ public final class WorkerPool implements AutoCloseable {
                     LockSupport.unpark(w);
                 }
             }
+            runChunk(task, 0, 0, chunks);
             work(0, g);
             int spins = 0;
             while (done.get() != chunks) {
@@ -145,13 +151,18 @@ public final class WorkerPool implements AutoCloseable {
             if (c < 0) {
                 return;
             }
-            try {
-                t.run(worker, c, n);
-            } catch (Throwable e) {
-                failure = e;
-            } finally {
-                done.incrementAndGet();
-            }
+            runChunk(t, worker, c, n);
+        }
+    }
+
+    /** Runs chunk {@code c} of {@code n}, records a failure, and counts the chunk as done. */
+    private void runChunk(Task t, int worker, int c, int n) {
+        try {
+            t.run(worker, c, n);
+        } catch (Throwable e) {
+            failure = e;
+        } finally {
+            done.incrementAndGet();
         }
     }
 

@@ -91,6 +91,39 @@ class DecoderTest {
         }
     }
 
+    @Test
+    void decodeIsBitIdenticalWhereverTheChunksAreCut() {
+        // The cuts follow each thread's measured speed; skew them far both ways between steps and
+        // the logits must still be those of one thread.
+        MambaConfig c = mediumConfig(rnd);
+        MambaWeights w = TestModels.randomWeights(c, rnd);
+        int[][] tokens = TestModels.randomTokens(rnd, 2, 6, c.vocabSize());
+        for (WeightType type : WeightType.values()) {
+            float[][] one = decode(w, new CpuOptions(1, type), tokens);
+            int B = tokens.length, L = tokens[0].length, V = c.vocabSize();
+            try (CpuMamba m = CpuMamba.create(w, new CpuOptions(2, type)); MambaState s = m.newState(B)) {
+                for (int t = 0; t < L; t++) {
+                    int[] col = {tokens[0][t], tokens[1][t]};
+                    float[][] lg = m.step(s, col);
+                    for (int b = 0; b < B; b++) {
+                        assertArrayEquals(java.util.Arrays.copyOfRange(one[b], t * V, (t + 1) * V), lg[b],
+                                type + " step " + t + " row " + b);
+                    }
+                    boolean first = t % 2 == 0; // the next step: chunk 0 or chunk 1 much the faster
+                    for (SpeedSplit split : ((CpuMambaState) s).decoder.splits()) {
+                        for (int i = 0; i < 100; i++) {
+                            split.record(0, 0, first ? 1_000 : 50_000, 100);
+                            split.record(1, 1, first ? 50_000 : 1_000, 100);
+                            split.update();
+                        }
+                        double share = split.share(0);
+                        assertTrue(first ? share > 0.75 : share < 0.25, "share of chunk 0: " + share);
+                    }
+                }
+            }
+        }
+    }
+
     /**
      * Zero allocation per decode step holds only once C2 has inlined the vector kernels (escape
      * analysis removes the vector boxes); on a loaded machine that can take longer than the test

@@ -54,6 +54,26 @@ class WorkerPoolTest {
     }
 
     @Test
+    void theFirstChunkIsAlwaysTheCallers() {
+        // The decoder sizes chunk 0 for the calling thread: no worker may ever take it.
+        for (int threads = 2; threads <= 3; threads++) {
+            try (WorkerPool pool = new WorkerPool(threads, "test")) {
+                Thread caller = Thread.currentThread();
+                for (int job = 0; job < 2_000; job++) {
+                    int chunks = 1 + job % 5;
+                    AtomicInteger wrong = new AtomicInteger();
+                    pool.run((w, c, n) -> {
+                        if (c == 0 && (w != 0 || Thread.currentThread() != caller)) {
+                            wrong.incrementAndGet();
+                        }
+                    }, chunks);
+                    assertEquals(0, wrong.get(), "job " + job + ", " + threads + " threads");
+                }
+            }
+        }
+    }
+
+    @Test
     void aPausedWorkerDoesNotHoldTheJobBack() throws Exception {
         // Chunk 0 blocks until every other chunk has run: that is only possible if the other
         // threads take over the blocked thread's share instead of waiting for it.

@@ -20,20 +20,15 @@ import org.jmamba.kernels.WorkerPool;
  * decoded 17% more bf16 tokens per second and 11% more int8 ones (docs/benchmarks.md). A chunk
  * is still claimed like any other, so a worker slow to wake leaves its chunk to the caller.
  *
- * <p>The cuts are not equal: each kind of layer phase has a {@link SpeedSplit} that cuts its range
- * in proportion to the speed each thread showed on it (chunk 0 is always the caller's). On the
+ * <p>The cuts are not equal: each kind of phase has a {@link SpeedSplit} that cuts its range in
+ * proportion to the speed each thread showed on it (chunk 0 is always the caller's). On the
  * 2-core machines measured, one thread often ran at half the other's speed for seconds, and with
  * equal cuts the fast one waited; alternated every 16 steps in one process against equal cuts,
- * the measured cuts decoded 0.99–1.21× as fast (medians of 60 pairs in each of 14 processes,
- * every dtype; 13 of the 14 above 1).
- *
- * <p>The head is the exception: one phase of 1–4 ms (the largest matrix, read once per step),
- * where one thread often finished its half well before the other. Cut into
- * {@link #HEAD_CHUNKS_PER_THREAD} chunks per thread, each still megabytes of weights long, it is
- * shared out as the threads free up; measured in one process, alternating every 16 steps against
- * one chunk per thread, this decoded 5–12% more f32 tokens per second, 3–7% more bf16 and 3–8%
- * more int8 (2 threads). The same for in_proj and out_proj (two chunks per thread) measured
- * 0.97–1.03: their phases are too short.
+ * the measured cuts of the layer phases decoded 0.99–1.21× as fast (medians of 60 pairs in each
+ * of 14 processes, every dtype; 13 of the 14 above 1). The head (1–4 ms, the largest matrix) was
+ * cut into eight chunks per thread shared out as the threads freed up, which had beaten one equal
+ * chunk per thread by 3–12%; one measured cut per thread beat the eight by 1.002–1.038× (medians,
+ * ten processes, every dtype), with fewer memory streams to start.
  * <pre>
  *   (caller)   h = RMSNorm(residual)
  *   IN         x, z = in_proj(h) for the worker's channels; u = silu(conv_step(x)) for them
@@ -59,8 +54,6 @@ final class Decoder implements WorkerPool.Task {
     private static final String[] PHASE_NAMES = {"in", "x", "scan", "out", "head"};
     /** Channel ranges are split at multiples of this (whole vectors for the channel-wise kernels). */
     private static final int CHANNEL_ALIGN = 16;
-    /** The head phase is cut into this many chunks per thread (see above). */
-    static final int HEAD_CHUNKS_PER_THREAD = 8;
     /** Row ranges of weight matrices are split at multiples of this (whole register tiles). */
     private static final int ROW_ALIGN = 8;
 
@@ -76,8 +69,8 @@ final class Decoder implements WorkerPool.Task {
     private final float[] out;
     private final float[] logitsFlat; // batch > 1 only
     private final float[][] scratch;  // per thread of the pool, for the panel path of packed products
-    private final int chunks;         // a layer's phases are cut into this many chunks (one per thread), claimed by the threads
-    private final SpeedSplit[] splits; // per layer phase (IN, X, SCAN, OUT): where its chunks are cut
+    private final int chunks;         // every phase is cut into this many chunks (one per thread), claimed by the threads
+    private final SpeedSplit[] splits; // per phase (IN, X, SCAN, OUT, HEAD): where its chunks are cut
 
     // The job's arguments, set before each pool.run (read by the workers after the hand-off).
     private int phase;
@@ -111,8 +104,8 @@ final class Decoder implements WorkerPool.Task {
         }
         scratch = new float[threads][s];
         chunks = threads;
-        splits = new SpeedSplit[HEAD];
-        for (int p = 0; p < HEAD; p++) {
+        splits = new SpeedSplit[HEAD + 1];
+        for (int p = 0; p <= HEAD; p++) {
             splits[p] = new SpeedSplit(chunks);
         }
     }
@@ -147,10 +140,10 @@ final class Decoder implements WorkerPool.Task {
                 Kernels.rmsnorm(normed, b * C, residual, b * C, lw.norm().data(), C, eps);
             }
             LayerMatrices m = pw.layer(l);
-            run(pool, IN, l, m.inProj(), chunks);
-            run(pool, X, l, m.xProj(), chunks);
-            run(pool, SCAN, l, m.dtProj(), chunks);
-            run(pool, OUT, l, m.outProj(), chunks);
+            run(pool, IN, l, m.inProj());
+            run(pool, X, l, m.xProj());
+            run(pool, SCAN, l, m.dtProj());
+            run(pool, OUT, l, m.outProj());
         }
         for (int b = 0; b < batch; b++) {
             Kernels.rmsnorm(normed, b * C, residual, b * C, pw.normF(), C, eps);
@@ -162,7 +155,7 @@ final class Decoder implements WorkerPool.Task {
             logitsOut = logitsFlat;
             logitsLd = c.vocabSize();
         }
-        run(pool, HEAD, -1, pw.head, HEAD_CHUNKS_PER_THREAD * chunks);
+        run(pool, HEAD, -1, pw.head);
         if (batch > 1) {
             int V = c.vocabSize();
             for (int b = 0; b < batch; b++) {
@@ -181,19 +174,17 @@ final class Decoder implements WorkerPool.Task {
     }
 
     /**
-     * Runs phase {@code phase} of layer {@code layer} (-1: the head) over matrix {@code m}, cut into
-     * {@code parts} chunks claimed by the pool's threads. The event is timed only while a flight
-     * recording has it enabled; otherwise the JIT removes it (no allocation: DecoderTest).
+     * Runs phase {@code phase} of layer {@code layer} (-1: the head) over matrix {@code m}, one
+     * chunk per thread, cut by the phase's {@link SpeedSplit}. The event is timed only while a
+     * flight recording has it enabled; otherwise the JIT removes it (no allocation: DecoderTest).
      */
-    private void run(WorkerPool pool, int phase, int layer, PackedMatrix m, int parts) {
+    private void run(WorkerPool pool, int phase, int layer, PackedMatrix m) {
         this.phase = phase;
         this.matrix = m;
         DecodePhaseEvent event = new DecodePhaseEvent();
         event.begin();
-        pool.run(this, parts);
-        if (phase != HEAD) {
-            splits[phase].update();
-        }
+        pool.run(this, chunks);
+        splits[phase].update();
         if (event.shouldCommit()) {
             event.phase = PHASE_NAMES[phase];
             event.layer = layer;
@@ -203,31 +194,15 @@ final class Decoder implements WorkerPool.Task {
         }
     }
 
-    /** Start of part {@code i} of {@code n} split in {@code parts}, at a multiple of {@code align}. */
-    private static int bound(int n, int parts, int i, int align) {
-        if (i >= parts) {
-            return n;
-        }
-        long b = (long) n * i / parts;
-        return (int) Math.min(n, (b + align / 2) / align * align);
-    }
-
     @Override
     public void run(int worker, int chunk, int chunks) {
-        if (phase == HEAD) {
-            runPhase(worker, chunk, chunks, null);
-            return;
-        }
         SpeedSplit split = splits[phase];
         long t0 = System.nanoTime();
         int units = runPhase(worker, chunk, chunks, split);
         split.record(chunk, worker, System.nanoTime() - t0, units);
     }
 
-    /**
-     * Runs chunk {@code chunk} of the current phase, cut by {@code split} (layer phases) or into
-     * equal parts (the head); returns how many channels or rows it covered.
-     */
+    /** Runs chunk {@code chunk} of the current phase, cut by {@code split}; returns how many channels or rows it covered. */
     private int runPhase(int worker, int chunk, int chunks, SpeedSplit split) {
         int B = batch;
         int C = c.dModel();
@@ -294,8 +269,8 @@ final class Decoder implements WorkerPool.Task {
             }
             case HEAD -> {
                 int V = c.vocabSize();
-                int v0 = bound(V, chunks, chunk, ROW_ALIGN);
-                int v1 = bound(V, chunks, chunk + 1, ROW_ALIGN);
+                int v0 = split.bound(V, chunk, ROW_ALIGN);
+                int v1 = split.bound(V, chunk + 1, ROW_ALIGN);
                 if (v0 < v1) {
                     matrix.multiply(normed, 0, C, logitsOut, 0, logitsLd, null, 0, B, v0, v1, scr);
                 }

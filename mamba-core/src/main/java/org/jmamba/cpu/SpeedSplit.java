@@ -1,8 +1,8 @@
 package org.jmamba.cpu;
 
 /**
- * Where to cut one kind of decode phase (in_proj, x_proj, the scan, out_proj) into one chunk per
- * thread: in proportion to the speed each chunk's thread has shown on that kind of phase.
+ * Where to cut one kind of decode phase (in_proj, x_proj, the scan, out_proj, the head) into one
+ * chunk per thread: in proportion to the speed each chunk's thread has shown on that kind of phase.
  *
  * <p>On the machines this was measured on, one of two threads often runs at half the other's
  * speed for seconds at a time (both its products and its arithmetic), and which one it is

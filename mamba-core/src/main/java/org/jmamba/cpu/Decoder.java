@@ -114,7 +114,7 @@ final class Decoder implements WorkerPool.Task {
         return batch;
     }
 
-    /** Where the layer phases (in, x, scan, out) are cut, for tests. */
+    /** Where each phase (in, x, scan, out, head) is cut, for tests. */
     SpeedSplit[] splits() {
         return splits;
     }
@@ -198,12 +198,12 @@ final class Decoder implements WorkerPool.Task {
     public void run(int worker, int chunk, int chunks) {
         SpeedSplit split = splits[phase];
         long t0 = System.nanoTime();
-        int units = runPhase(worker, chunk, chunks, split);
+        int units = runPhase(worker, chunk, split);
         split.record(chunk, worker, System.nanoTime() - t0, units);
     }
 
     /** Runs chunk {@code chunk} of the current phase, cut by {@code split}; returns how many channels or rows it covered. */
-    private int runPhase(int worker, int chunk, int chunks, SpeedSplit split) {
+    private int runPhase(int worker, int chunk, SpeedSplit split) {
         int B = batch;
         int C = c.dModel();
         int D = c.dInner();

@@ -51,11 +51,10 @@ final class SpeedSplit {
         }
     }
 
-    int parts() {
-        return parts;
-    }
-
-    /** Start of chunk {@code i} (of {@link #parts()}) of {@code [0, n)}, at a multiple of {@code align}. */
+    /**
+     * Start of chunk {@code i} (of the {@code parts} this was made with) of {@code [0, n)}, at a
+     * multiple of {@code align}.
+     */
     int bound(int n, int i, int align) {
         if (i <= 0) {
             return 0;
@@ -76,31 +75,23 @@ final class SpeedSplit {
 
     /** Folds the samples of the job just finished into the speeds and moves the cuts. */
     void update() {
-        boolean moved = false;
         for (int i = 0; i < parts; i++) {
             if (ownThread[i] && units[i] > 0 && nanos[i] > 0) {
                 double sample = (double) units[i] / nanos[i];
                 double s = speed[i];
                 speed[i] = s == 0 ? sample : s + WEIGHT * (Math.min(2 * s, Math.max(s / 2, sample)) - s);
-                moved = true;
             }
             ownThread[i] = false;
             units[i] = 0;
             nanos[i] = 0;
         }
-        if (!moved) {
-            return;
-        }
+        // The cuts are a function of the speeds alone: recomputed whether or not a sample came.
         double known = 0; // the sum of the speeds
-        int measured = 0;
         for (double s : speed) {
-            if (s > 0) {
-                known += s;
-                measured++;
+            if (s == 0) {
+                return; // keep equal cuts until every chunk has a speed
             }
-        }
-        if (measured < parts) {
-            return; // keep equal cuts until every chunk has a speed
+            known += s;
         }
         // Shares in proportion to speed, none below MIN_SHARE of an equal one, then normalised.
         double floor = MIN_SHARE / parts;

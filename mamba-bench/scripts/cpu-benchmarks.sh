@@ -2,6 +2,9 @@
 # Runs the CPU benchmarks behind docs/benchmarks.md and writes their raw results to a folder:
 #   cli.jsonl   one `jmamba bench --json` object per line (decode, prefill, train; every dtype/thread count;
 #               batch-1 decode with --phases)
+#   bandwidth.jsonl  BANDWIDTH_ROUNDS (default 4) rounds of batch-1 decode on 2 threads for each dtype,
+#               8 repetitions each, every one with its own probe reading; bandwidth-fit.txt: the fit of
+#               step time against bandwidth (org.jmamba.bench.DecodeBandwidthFit) that BenchPlots prints
 #   scan.json   JMH ScanBench (recurrent scan time per token for L = 1K .. 1M)
 #   gc.txt      JMH DecodeBench with the GC profiler (bytes allocated per decode step)
 #   accuracy.txt  org.jmamba.perf.WeightTypeAccuracy: bf16/int8 against f32 on a random 130m model
@@ -43,6 +46,16 @@ for dtype in f32 bf16 int8; do
 done
 run --shape small --mode train --threads 2 --batch 8 --len 256 --repeat 3
 run --shape small --mode train --threads 1 --batch 8 --len 256 --repeat 3
+
+# Decode against memory bandwidth: the machine's bandwidth drifts, so rounds spread over a few
+# minutes sample it at several speeds; the dtypes take turns within each round.
+: >"$out/bandwidth.jsonl"
+for ((round = 0; round < ${BANDWIDTH_ROUNDS:-4}; round++)); do
+  for dtype in f32 bf16 int8; do
+    "$java" "${flags[@]}" -jar "$cli" bench --json --shape 130m --mode decode --dtype "$dtype" --threads 2 \
+      --batch 1 --tokens 32 --repeat 8 >>"$out/bandwidth.jsonl"
+  done
+done
 
 "$java" --add-modules=jdk.incubator.vector -Xmx8g -cp "$cli" org.jmamba.perf.WeightTypeAccuracy >"$out/accuracy.txt" 2>&1
 if [ "${SKIP_SCAN:-0}" != 1 ]; then

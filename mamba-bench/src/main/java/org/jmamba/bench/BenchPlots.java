@@ -19,7 +19,9 @@ import org.knowm.xchart.style.Styler;
 /**
  * Draws the charts of docs/benchmarks.md from the raw results that
  * {@code mamba-bench/scripts/cpu-benchmarks.sh} writes: {@code cli.jsonl} (one {@code jmamba bench
- * --json} object per line) and {@code scan.json} (JMH's JSON for {@link ScanBench}).
+ * --json} object per line), {@code bandwidth.jsonl} (batch-1 decode runs whose repetitions are
+ * fitted with {@link DecodeBandwidthFit}; the fit is also written to {@code bandwidth-fit.txt}) and
+ * {@code scan.json} (JMH's JSON for {@link ScanBench}).
  *
  * <pre>java -Djava.awt.headless=true -cp benchmarks.jar org.jmamba.bench.BenchPlots RESULTS_DIR OUT_DIR</pre>
  */
@@ -49,6 +51,18 @@ public final class BenchPlots {
         }
         decodeChart(cli, out.resolve("bench-decode.png"));
         prefillChart(cli, out.resolve("bench-prefill.png"));
+        Path bandwidth = in.resolve("bandwidth.jsonl");
+        if (Files.exists(bandwidth)) {
+            List<JsonNode> runs = new ArrayList<>();
+            for (String line : Files.readAllLines(bandwidth)) {
+                if (!line.isBlank()) {
+                    runs.add(JSON.readTree(line));
+                }
+            }
+            String table = bandwidthChart(runs, out.resolve("bench-decode-bandwidth.png"));
+            Files.writeString(in.resolve("bandwidth-fit.txt"), table);
+            System.out.print(table);
+        }
         Path scan = in.resolve("scan.json");
         if (Files.exists(scan)) {
             scanChart(JSON.readTree(scan.toFile()), out.resolve("bench-scan.png"));
@@ -111,6 +125,77 @@ public final class BenchPlots {
         add(c, "llama.cpp pp512 (issue)", LLAMA_PP512);
         add(c, "llama.cpp pp2048 (issue)", LLAMA_PP2048);
         BitmapEncoder.saveBitmap(c, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    /**
+     * Every repetition of the batch-1 decode runs as (probe GB/s, fraction of the floor), one series
+     * per dtype, with the {@link DecodeBandwidthFit} of each as a line; returns the fits as a table.
+     */
+    private static String bandwidthChart(List<JsonNode> runs, Path file) throws IOException {
+        XYChart c = new XYChartBuilder().width(1000).height(600)
+                .title("Decode, mamba-130m shape, batch 1, 2 threads: fraction of the bandwidth floor against the probe")
+                .xAxisTitle("probe bandwidth, 2 threads (GB/s), read just before the repetition")
+                .yAxisTitle("fraction of the floor").build();
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+        c.getStyler().setYAxisMin(0.0);
+        c.getStyler().setYAxisMax(1.1);
+        StringBuilder table = new StringBuilder(String.format(Locale.ROOT,
+                "%-5s %6s %9s %10s %6s %8s %8s %8s %14s%n", "dtype", "points", "fixed_ms", "efficiency", "r2",
+                "at_40", "at_56", "at_65", "bw_at_0.85_GBs"));
+        double lo = Double.MAX_VALUE;
+        double hi = 0;
+        for (String d : DTYPES) {
+            List<Double> bw = new ArrayList<>();
+            List<Double> sps = new ArrayList<>();
+            double bytes = 0;
+            for (JsonNode r : runs) {
+                if (!r.path("dtype").asText().equals(d) || !r.path("mode").asText().equals("decode")) {
+                    continue;
+                }
+                bytes = r.path("weight_bytes_per_step").asDouble();
+                int batch = r.path("batch").asInt(1);
+                for (JsonNode rep : r.path("repetitions")) {
+                    if (rep.has("bandwidth_gb_s")) {
+                        bw.add(rep.get("bandwidth_gb_s").asDouble() * 1e9);
+                        sps.add(rep.get("tokens_per_s").asDouble() / batch);
+                    }
+                }
+            }
+            if (bw.size() < 3) {
+                continue;
+            }
+            double[] b = bw.stream().mapToDouble(Double::doubleValue).toArray();
+            double[] v = sps.stream().mapToDouble(Double::doubleValue).toArray();
+            DecodeBandwidthFit f = DecodeBandwidthFit.fit(bytes, b, v);
+            List<Double> xs = new ArrayList<>();
+            List<Double> ys = new ArrayList<>();
+            for (int i = 0; i < b.length; i++) {
+                xs.add(b[i] / 1e9);
+                ys.add(v[i] / (b[i] / bytes));
+                lo = Math.min(lo, b[i] / 1e9);
+                hi = Math.max(hi, b[i] / 1e9);
+            }
+            c.addSeries(d + " (repetitions)", xs, ys).setXYSeriesRenderStyle(
+                    org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Scatter);
+            List<Double> fx = new ArrayList<>();
+            List<Double> fy = new ArrayList<>();
+            for (double g = 20; g <= 80.001; g += 1) {
+                fx.add(g);
+                fy.add(f.fraction(g * 1e9));
+            }
+            c.addSeries(d + " (fit)", fx, fy).setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+            table.append(String.format(Locale.ROOT, "%-5s %6d %9.3f %10.3f %6.3f %8.3f %8.3f %8.3f %14.1f%n", d,
+                    f.points(), f.fixedSeconds() * 1e3, f.efficiency(), f.r2(), f.fraction(40e9), f.fraction(56e9),
+                    f.fraction(65e9), f.bandwidthAtFraction(0.85) / 1e9));
+        }
+        if (hi > 0) {
+            c.addSeries("target 0.85", List.of(20.0, 80.0), List.of(0.85, 0.85))
+                    .setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+            table.append(String.format(Locale.ROOT, "probe range of the repetitions: %.1f-%.1f GB/s%n", lo, hi));
+        }
+        BitmapEncoder.saveBitmap(c, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+        return table.toString();
     }
 
     private static void scanChart(JsonNode jmh, Path file) throws IOException {

@@ -1,7 +1,11 @@
 package org.jmamba.perf;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -102,6 +106,10 @@ public final class CpuBenchmark {
 
     /** Warm-up before timing: at least this long (and at least one run or 8 decode steps). */
     private static final long WARMUP_NANOS = 3_000_000_000L;
+    /** ... and then until the JIT has finished no compilation for this long ... */
+    private static final long JIT_QUIET_NANOS = 1_000_000_000L;
+    /** ... but never longer than this in all (a JIT that never settles still gets timed). */
+    private static final long WARMUP_MAX_NANOS = 20_000_000_000L;
     /** Steps run under the phase recording before the ones it reports (the JIT recompiles the decoder). */
     private static final long PHASE_WARMUP_NANOS = 2_000_000_000L;
 
@@ -169,7 +177,11 @@ public final class CpuBenchmark {
                 next(tok, rnd, c);
                 m.step(s, tok, logits);
             };
-            warmUp(step, WARMUP_NANOS);
+            if (probe != null) {
+                probe.measure(1); // its loop compiled now, inside the warm-up, not during a timed repetition
+            }
+            r.put("warmup_s", round(warmUp(step, WARMUP_NANOS)));
+            collectWarmUpGarbage();
             CpuShare share = new CpuShare();
             for (int rep = 0; rep < tps.length; rep++) {
                 if (probe != null) {
@@ -201,6 +213,19 @@ public final class CpuBenchmark {
             // run just before it
             r.put("fraction_of_floor", round(median(fraction)));
         }
+        // Every repetition on its own, so that a script can relate speed to the bandwidth of the
+        // moment (docs/benchmarks.md, "Decode against memory bandwidth").
+        List<Map<String, Object>> reps = new ArrayList<>();
+        for (int rep = 0; rep < tps.length; rep++) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("tokens_per_s", round(tps[rep]));
+            if (o.probeBytes() > 0) {
+                one.put("bandwidth_gb_s", round(bw[rep] / 1e9));
+                one.put("fraction_of_floor", round(fraction[rep]));
+            }
+            reps.add(one);
+        }
+        r.put("repetitions", reps);
         if (phases != null) {
             r.put("phases", phases);
         }
@@ -262,9 +287,12 @@ public final class CpuBenchmark {
      */
     private static double timeRepetitions(Options o, Map<String, Object> r, Repetition rep) {
         long w0 = System.nanoTime();
+        JitWatch jit = new JitWatch();
         do {
             rep.seconds();
-        } while (System.nanoTime() - w0 < WARMUP_NANOS);
+        } while (!jit.warm(w0, WARMUP_NANOS));
+        r.put("warmup_s", round((System.nanoTime() - w0) / 1e9));
+        collectWarmUpGarbage();
         CpuShare share = new CpuShare();
         double[] tps = new double[o.repetitions()];
         for (int i = 0; i < tps.length; i++) {
@@ -300,14 +328,59 @@ public final class CpuBenchmark {
     }
 
     /**
-     * Runs {@code step} for at least {@code nanos} and at least 8 times: the JIT compiles the
-     * kernels during the first steps (until then the Vector API runs in its slow interpreted form).
+     * Runs {@code step} at least 8 times and for at least {@code nanos}, then on until the JIT is
+     * quiet ({@link JitWatch}): the JIT compiles the kernels during the first steps (until then the
+     * Vector API runs in its slow interpreted form).
      */
-    private static void warmUp(Runnable step, long nanos) {
+    private static double warmUp(Runnable step, long nanos) {
         long t0 = System.nanoTime();
-        for (int i = 0; i < 8 || System.nanoTime() - t0 < nanos; i++) {
+        JitWatch jit = new JitWatch();
+        for (int i = 0; i < 8 || !jit.warm(t0, nanos); i++) {
             step.run();
         }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /**
+     * Whether a warm-up has run long enough: at least its minimum, and the JIT has finished no
+     * compilation for {@link #JIT_QUIET_NANOS} (or {@link #WARMUP_MAX_NANOS} have passed).
+     *
+     * <p>A fixed 3 s was not enough on the 2-core machine: an int8 decode was still getting its
+     * decoder and scan kernels compiled by C2 at the end of it (-XX:+PrintCompilation), the
+     * compiler threads taking the cores from the decode, and the first timed repetition then ran at
+     * a fifth of the speed of the others (66–73 against 250–360 tokens/s, in 6 of 7 processes).
+     */
+    private static final class JitWatch {
+        private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        private final boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
+        private long compiledMillis = -1;
+        private long quietSince;
+
+        boolean warm(long t0, long minNanos) {
+            long now = System.nanoTime();
+            if (now - t0 >= WARMUP_MAX_NANOS) {
+                return true;
+            }
+            if (timed) {
+                long ms = jit.getTotalCompilationTime();
+                if (ms != compiledMillis) {
+                    compiledMillis = ms;
+                    quietSince = now;
+                }
+            }
+            return now - t0 >= minNanos && (!timed || now - quietSince >= JIT_QUIET_NANOS);
+        }
+    }
+
+    /**
+     * A full collection between the warm-up and the timed repetitions: building the model and the
+     * warm-up (before the JIT has compiled the kernels, the Vector API's operations allocate) leave
+     * the young generation full of garbage, whose collection would otherwise fall into a timed
+     * repetition when the decode itself allocates nothing. With it, the first repetition ran at 0.6–1.0 of its process's median in six
+     * processes: the rest is the machine, not the collector.
+     */
+    private static void collectWarmUpGarbage() {
+        System.gc();
     }
 
     private static void repeat(Runnable step, int times) {

@@ -47,6 +47,27 @@ class BenchCommandTest {
     }
 
     @Test
+    void decodeReportsEveryRepetitionAgainstItsOwnProbe() throws Exception {
+        CliHarness.Run r = CliHarness.run("bench", "--shape", "tiny", "--mode", "decode", "--dtype", "bf16",
+                "--threads", "2", "--tokens", "4", "--repeat", "3", "--probe-mb", "8", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = JSON.readTree(r.out().strip());
+        JsonNode reps = j.get("repetitions");
+        assertEquals(3, reps.size(), j.toString());
+        double[] tps = new double[3];
+        for (int i = 0; i < 3; i++) {
+            JsonNode rep = reps.get(i);
+            tps[i] = rep.get("tokens_per_s").asDouble();
+            double floor = rep.get("bandwidth_gb_s").asDouble() * 1e9 / j.get("weight_bytes_per_step").asDouble();
+            // the JSON rounds to three decimals
+            assertEquals(tps[i] / floor, rep.get("fraction_of_floor").asDouble(), 6e-4 + 1e-3 * tps[i] / floor,
+                    rep.toString());
+        }
+        java.util.Arrays.sort(tps);
+        assertEquals(tps[1], j.get("tokens_per_s").asDouble(), 1e-2, "the median repetition");
+    }
+
+    @Test
     void decodePhasesAddUpToTheStep() throws Exception {
         JsonNode j = bench("--mode", "decode", "--dtype", "bf16", "--no-probe", "--phases");
         JsonNode phases = j.get("phases");

@@ -268,16 +268,15 @@ final class SegmentKernels {
             int8NTScalar(a, aOff, lda, q, scales, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
             return;
         }
-        if (m1 - m0 == 1) { // VectorKernels.int8NT: short rows 16 at a time, else a row from each quarter
-            int n = n0;
-            if (VectorKernels.sixteenRows(bias, accumulate, K)) {
-                for (; n + 16 <= n1; n += 16) {
-                    int8Rows16(a, aOff + m0 * lda, q, scales, K, n, c, cOff + m0 * ldc);
-                }
-            }
-            if (n < n1) {
-                int8Rows4(a, aOff + m0 * lda, q, scales, K, n, n1, c, cOff + m0 * ldc, bias, accumulate);
-            }
+        if (m1 - m0 == 1) {
+            // VectorKernels.int8NT, a row from each quarter, for every row length. The array kernel
+            // takes short rows (dt_proj's) 16 at a time in a straight-line method; its segment twin,
+            // with 48 segment loads written out, did not compile: C1 gave up on it ("out of virtual
+            // registers in LIR generator"), C2 never took it over, and the interpreted-grade code
+            // boxed every vector. An int8 decode step off the heap then spent 8.1 of its 13.4 ms in
+            // the scan phase (`bench --weight-memory off-heap --phases`, 2026-12-06). int8Rows4
+            // computes every row with the same operations, so the bits are the same.
+            int8Rows4(a, aOff + m0 * lda, q, scales, K, n0, n1, c, cOff + m0 * ldc, bias, accumulate);
             return;
         }
         int h = (n1 - n0 + 1) / 2;
@@ -393,127 +392,6 @@ final class SegmentKernels {
             t += a[ai + k] * int8(q, qi + k);
         }
         return t;
-    }
-
-    /** VectorKernels.int8Rows16 on a segment: each row read through its own slice. */
-    private static void int8Rows16(float[] a, int ai, MemorySegment q, MemorySegment scales, int K, int n,
-                                   float[] c, int ci) {
-        int bpr = Int8Blocks.blocksPerRow(K);
-        MemorySegment w0 = q.asSlice((long) n * K, K), w1 = q.asSlice((long) (n + 1) * K, K);
-        MemorySegment w2 = q.asSlice((long) (n + 2) * K, K), w3 = q.asSlice((long) (n + 3) * K, K);
-        MemorySegment w4 = q.asSlice((long) (n + 4) * K, K), w5 = q.asSlice((long) (n + 5) * K, K);
-        MemorySegment w6 = q.asSlice((long) (n + 6) * K, K), w7 = q.asSlice((long) (n + 7) * K, K);
-        MemorySegment w8 = q.asSlice((long) (n + 8) * K, K), w9 = q.asSlice((long) (n + 9) * K, K);
-        MemorySegment w10 = q.asSlice((long) (n + 10) * K, K), w11 = q.asSlice((long) (n + 11) * K, K);
-        MemorySegment w12 = q.asSlice((long) (n + 12) * K, K), w13 = q.asSlice((long) (n + 13) * K, K);
-        MemorySegment w14 = q.asSlice((long) (n + 14) * K, K), w15 = q.asSlice((long) (n + 15) * K, K);
-        long s0 = (long) n * bpr;
-        // The block (int8Rows4's operations: p = w·x0 + w·x1, acc = p·scale + 0).
-        FloatVector z = FloatVector.zero(F);
-        FloatVector x0 = FloatVector.fromArray(F, a, ai);
-        FloatVector x1 = FloatVector.fromArray(F, a, ai + LANES);
-        FloatVector a0 = ((FloatVector) ByteVector.fromMemorySegment(BL, w0, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w0, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0)), z);
-        FloatVector a1 = ((FloatVector) ByteVector.fromMemorySegment(BL, w1, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w1, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + bpr)), z);
-        FloatVector a2 = ((FloatVector) ByteVector.fromMemorySegment(BL, w2, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w2, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 2 * bpr)), z);
-        FloatVector a3 = ((FloatVector) ByteVector.fromMemorySegment(BL, w3, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w3, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 3 * bpr)), z);
-        FloatVector a4 = ((FloatVector) ByteVector.fromMemorySegment(BL, w4, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w4, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 4 * bpr)), z);
-        FloatVector a5 = ((FloatVector) ByteVector.fromMemorySegment(BL, w5, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w5, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 5 * bpr)), z);
-        FloatVector a6 = ((FloatVector) ByteVector.fromMemorySegment(BL, w6, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w6, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 6 * bpr)), z);
-        FloatVector a7 = ((FloatVector) ByteVector.fromMemorySegment(BL, w7, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w7, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 7 * bpr)), z);
-        FloatVector a8 = ((FloatVector) ByteVector.fromMemorySegment(BL, w8, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w8, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 8 * bpr)), z);
-        FloatVector a9 = ((FloatVector) ByteVector.fromMemorySegment(BL, w9, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w9, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 9 * bpr)), z);
-        FloatVector a10 = ((FloatVector) ByteVector.fromMemorySegment(BL, w10, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w10, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 10 * bpr)), z);
-        FloatVector a11 = ((FloatVector) ByteVector.fromMemorySegment(BL, w11, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w11, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 11 * bpr)), z);
-        FloatVector a12 = ((FloatVector) ByteVector.fromMemorySegment(BL, w12, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w12, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 12 * bpr)), z);
-        FloatVector a13 = ((FloatVector) ByteVector.fromMemorySegment(BL, w13, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w13, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 13 * bpr)), z);
-        FloatVector a14 = ((FloatVector) ByteVector.fromMemorySegment(BL, w14, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w14, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 14 * bpr)), z);
-        FloatVector a15 = ((FloatVector) ByteVector.fromMemorySegment(BL, w15, LANES, LE).convertShape(B2F, F, 0))
-                .fma(x1, ((FloatVector) ByteVector.fromMemorySegment(BL, w15, 0, LE).convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 15 * bpr)), z);
-        if (K == Int8Blocks.BLOCK + LANES) { // the half block: one vector, scaled by its own scale
-            FloatVector x2 = FloatVector.fromArray(F, a, ai + Int8Blocks.BLOCK);
-            a0 = ((FloatVector) ByteVector.fromMemorySegment(BL, w0, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 1)), a0);
-            a1 = ((FloatVector) ByteVector.fromMemorySegment(BL, w1, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + bpr + 1)), a1);
-            a2 = ((FloatVector) ByteVector.fromMemorySegment(BL, w2, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 2 * bpr + 1)), a2);
-            a3 = ((FloatVector) ByteVector.fromMemorySegment(BL, w3, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 3 * bpr + 1)), a3);
-            a4 = ((FloatVector) ByteVector.fromMemorySegment(BL, w4, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 4 * bpr + 1)), a4);
-            a5 = ((FloatVector) ByteVector.fromMemorySegment(BL, w5, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 5 * bpr + 1)), a5);
-            a6 = ((FloatVector) ByteVector.fromMemorySegment(BL, w6, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 6 * bpr + 1)), a6);
-            a7 = ((FloatVector) ByteVector.fromMemorySegment(BL, w7, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 7 * bpr + 1)), a7);
-            a8 = ((FloatVector) ByteVector.fromMemorySegment(BL, w8, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 8 * bpr + 1)), a8);
-            a9 = ((FloatVector) ByteVector.fromMemorySegment(BL, w9, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 9 * bpr + 1)), a9);
-            a10 = ((FloatVector) ByteVector.fromMemorySegment(BL, w10, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 10 * bpr + 1)), a10);
-            a11 = ((FloatVector) ByteVector.fromMemorySegment(BL, w11, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 11 * bpr + 1)), a11);
-            a12 = ((FloatVector) ByteVector.fromMemorySegment(BL, w12, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 12 * bpr + 1)), a12);
-            a13 = ((FloatVector) ByteVector.fromMemorySegment(BL, w13, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 13 * bpr + 1)), a13);
-            a14 = ((FloatVector) ByteVector.fromMemorySegment(BL, w14, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 14 * bpr + 1)), a14);
-            a15 = ((FloatVector) ByteVector.fromMemorySegment(BL, w15, Int8Blocks.BLOCK, LE).convertShape(B2F, F, 0)).mul(x2)
-                    .fma(FloatVector.broadcast(F, f32(scales, s0 + 15 * bpr + 1)), a15);
-        }
-        // The 16 lane sums at once: pairs of rows at lanes i, i^8 (the first row in the lower
-        // half), then pairs of pairs at i^4, then i^2 and i^1 — each row summed in its one-row
-        // tree's order. Row r ends in lane bitReverse4(r); BIT_REVERSED puts them in order.
-        FloatVector b0 = a0.blend(a1, UPPER).add(a0.rearrange(X8).blend(a1.rearrange(X8), UPPER));
-        FloatVector b1 = a2.blend(a3, UPPER).add(a2.rearrange(X8).blend(a3.rearrange(X8), UPPER));
-        FloatVector b2 = a4.blend(a5, UPPER).add(a4.rearrange(X8).blend(a5.rearrange(X8), UPPER));
-        FloatVector b3 = a6.blend(a7, UPPER).add(a6.rearrange(X8).blend(a7.rearrange(X8), UPPER));
-        FloatVector b4 = a8.blend(a9, UPPER).add(a8.rearrange(X8).blend(a9.rearrange(X8), UPPER));
-        FloatVector b5 = a10.blend(a11, UPPER).add(a10.rearrange(X8).blend(a11.rearrange(X8), UPPER));
-        FloatVector b6 = a12.blend(a13, UPPER).add(a12.rearrange(X8).blend(a13.rearrange(X8), UPPER));
-        FloatVector b7 = a14.blend(a15, UPPER).add(a14.rearrange(X8).blend(a15.rearrange(X8), UPPER));
-        FloatVector c0 = b0.blend(b1, H4).add(b0.rearrange(X4).blend(b1.rearrange(X4), H4));
-        FloatVector c1 = b2.blend(b3, H4).add(b2.rearrange(X4).blend(b3.rearrange(X4), H4));
-        FloatVector c2 = b4.blend(b5, H4).add(b4.rearrange(X4).blend(b5.rearrange(X4), H4));
-        FloatVector c3 = b6.blend(b7, H4).add(b6.rearrange(X4).blend(b7.rearrange(X4), H4));
-        FloatVector d0 = c0.blend(c1, H2).add(c0.rearrange(X2).blend(c1.rearrange(X2), H2));
-        FloatVector d1 = c2.blend(c3, H2).add(c2.rearrange(X2).blend(c3.rearrange(X2), H2));
-        FloatVector e0 = d0.blend(d1, H1).add(d0.rearrange(X1).blend(d1.rearrange(X1), H1));
-        e0.rearrange(BIT_REVERSED).intoArray(c, ci + n);
     }
 
     /**

@@ -3,8 +3,8 @@
 #   cli.jsonl   one `jmamba bench --json` object per line (decode, prefill, train; every dtype/thread count;
 #               batch-1 decode with --phases)
 #   bandwidth.jsonl  BANDWIDTH_ROUNDS (default 4) rounds of batch-1 decode on 2 threads for each dtype,
-#               8 repetitions each, every one with its own probe reading; bandwidth-fit.txt: the fit of
-#               step time against bandwidth (org.jmamba.bench.DecodeBandwidthFit) that BenchPlots prints
+#               8 repetitions each, every one with its own probe reading (one process per run);
+#               bandwidth-runs.md: BenchPlots' table of them, a row per run
 #   scan.json   JMH ScanBench (recurrent scan time per token for L = 1K .. 1M)
 #   gc.txt      JMH DecodeBench with the GC profiler (bytes allocated per decode step)
 #   accuracy.txt  org.jmamba.perf.WeightTypeAccuracy: bf16/int8 against f32 on a random 130m model
@@ -47,8 +47,8 @@ done
 run --shape small --mode train --threads 2 --batch 8 --len 256 --repeat 3
 run --shape small --mode train --threads 1 --batch 8 --len 256 --repeat 3
 
-# Decode against memory bandwidth: the machine's bandwidth drifts, so rounds spread over a few
-# minutes sample it at several speeds; the dtypes take turns within each round.
+# Decode, run after run: each process gets its own memory, and its speed with it (docs/benchmarks.md,
+# "From one process to the next"); the dtypes take turns within each round.
 : >"$out/bandwidth.jsonl"
 for ((round = 0; round < ${BANDWIDTH_ROUNDS:-4}; round++)); do
   for dtype in f32 bf16 int8; do

@@ -19,9 +19,9 @@ import org.knowm.xchart.style.Styler;
 /**
  * Draws the charts of docs/benchmarks.md from the raw results that
  * {@code mamba-bench/scripts/cpu-benchmarks.sh} writes: {@code cli.jsonl} (one {@code jmamba bench
- * --json} object per line), {@code bandwidth.jsonl} (batch-1 decode runs whose repetitions are
- * fitted with {@link DecodeBandwidthFit}; the fit is also written to {@code bandwidth-fit.txt}) and
- * {@code scan.json} (JMH's JSON for {@link ScanBench}).
+ * --json} object per line), {@code bandwidth.jsonl} (rounds of batch-1 decode runs, each
+ * repetition with its own probe reading; a table of them is written to {@code bandwidth-runs.md})
+ * and {@code scan.json} (JMH's JSON for {@link ScanBench}).
  *
  * <pre>java -Djava.awt.headless=true -cp benchmarks.jar org.jmamba.bench.BenchPlots RESULTS_DIR OUT_DIR</pre>
  */
@@ -60,7 +60,7 @@ public final class BenchPlots {
                 }
             }
             String table = bandwidthChart(runs, out.resolve("bench-decode-bandwidth.png"));
-            Files.writeString(in.resolve("bandwidth-fit.txt"), table);
+            Files.writeString(in.resolve("bandwidth-runs.md"), table);
             System.out.print(table);
         }
         Path scan = in.resolve("scan.json");
@@ -129,70 +129,53 @@ public final class BenchPlots {
 
     /**
      * Every repetition of the batch-1 decode runs as (probe GB/s, fraction of the floor), one series
-     * per dtype, with the {@link DecodeBandwidthFit} of each as a line; returns the fits as a table.
+     * per dtype; returns a table with a row per run (process): its probe and fraction, median and range.
      */
     private static String bandwidthChart(List<JsonNode> runs, Path file) throws IOException {
         XYChart c = new XYChartBuilder().width(1000).height(600)
-                .title("Decode, mamba-130m shape, batch 1, 2 threads: fraction of the bandwidth floor against the probe")
-                .xAxisTitle("probe bandwidth, 2 threads (GB/s), read just before the repetition")
-                .yAxisTitle("fraction of the floor").build();
+                .title("Decode, mamba-130m shape, batch 1, 2 threads: each repetition against the probe run before it")
+                .xAxisTitle("probe bandwidth, 2 threads (GB/s)").yAxisTitle("fraction of the floor").build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         c.getStyler().setYAxisMin(0.0);
         c.getStyler().setYAxisMax(1.1);
-        StringBuilder table = new StringBuilder(String.format(Locale.ROOT,
-                "%-5s %6s %9s %10s %6s %8s %8s %8s %14s%n", "dtype", "points", "fixed_ms", "efficiency", "r2",
-                "at_40", "at_56", "at_65", "bw_at_0.85_GBs"));
+        StringBuilder table = new StringBuilder("| run | dtype | tokens/s | probe GB/s | fraction of floor | fraction, lowest–highest repetition |\n|---|---|---|---|---|---|\n");
         double lo = Double.MAX_VALUE;
         double hi = 0;
         for (String d : DTYPES) {
-            List<Double> bw = new ArrayList<>();
-            List<Double> sps = new ArrayList<>();
-            double bytes = 0;
+            List<Double> xs = new ArrayList<>();
+            List<Double> ys = new ArrayList<>();
+            int run = 0;
             for (JsonNode r : runs) {
+                run++;
                 if (!r.path("dtype").asText().equals(d) || !r.path("mode").asText().equals("decode")) {
                     continue;
                 }
-                bytes = r.path("weight_bytes_per_step").asDouble();
-                int batch = r.path("batch").asInt(1);
+                double min = Double.MAX_VALUE;
+                double max = 0;
                 for (JsonNode rep : r.path("repetitions")) {
                     if (rep.has("bandwidth_gb_s")) {
-                        bw.add(rep.get("bandwidth_gb_s").asDouble() * 1e9);
-                        sps.add(rep.get("tokens_per_s").asDouble() / batch);
+                        double bw = rep.get("bandwidth_gb_s").asDouble();
+                        double f = rep.get("fraction_of_floor").asDouble();
+                        xs.add(bw);
+                        ys.add(f);
+                        lo = Math.min(lo, bw);
+                        hi = Math.max(hi, bw);
+                        min = Math.min(min, f);
+                        max = Math.max(max, f);
                     }
                 }
+                table.append(String.format(Locale.ROOT, "| %d | %s | %.1f | %.1f | %.2f | %.2f–%.2f |%n", run, d,
+                        r.path("tokens_per_s").asDouble(), r.path("bandwidth_gb_s").asDouble(),
+                        r.path("fraction_of_floor").asDouble(), min, max));
             }
-            if (bw.size() < 3) {
-                continue;
+            if (!xs.isEmpty()) {
+                c.addSeries(d, xs, ys).setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Scatter);
             }
-            double[] b = bw.stream().mapToDouble(Double::doubleValue).toArray();
-            double[] v = sps.stream().mapToDouble(Double::doubleValue).toArray();
-            DecodeBandwidthFit f = DecodeBandwidthFit.fit(bytes, b, v);
-            List<Double> xs = new ArrayList<>();
-            List<Double> ys = new ArrayList<>();
-            for (int i = 0; i < b.length; i++) {
-                xs.add(b[i] / 1e9);
-                ys.add(v[i] / (b[i] / bytes));
-                lo = Math.min(lo, b[i] / 1e9);
-                hi = Math.max(hi, b[i] / 1e9);
-            }
-            c.addSeries(d + " (repetitions)", xs, ys).setXYSeriesRenderStyle(
-                    org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Scatter);
-            List<Double> fx = new ArrayList<>();
-            List<Double> fy = new ArrayList<>();
-            for (double g = 20; g <= 80.001; g += 1) {
-                fx.add(g);
-                fy.add(f.fraction(g * 1e9));
-            }
-            c.addSeries(d + " (fit)", fx, fy).setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
-            table.append(String.format(Locale.ROOT, "%-5s %6d %9.3f %10.3f %6.3f %8.3f %8.3f %8.3f %14.1f%n", d,
-                    f.points(), f.fixedSeconds() * 1e3, f.efficiency(), f.r2(), f.fraction(40e9), f.fraction(56e9),
-                    f.fraction(65e9), f.bandwidthAtFraction(0.85) / 1e9));
         }
         if (hi > 0) {
-            c.addSeries("target 0.85", List.of(20.0, 80.0), List.of(0.85, 0.85))
+            c.addSeries("target 0.85", List.of(Math.floor(lo), Math.ceil(hi)), List.of(0.85, 0.85))
                     .setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
-            table.append(String.format(Locale.ROOT, "probe range of the repetitions: %.1f-%.1f GB/s%n", lo, hi));
         }
         BitmapEncoder.saveBitmap(c, file.toString(), BitmapEncoder.BitmapFormat.PNG);
         return table.toString();

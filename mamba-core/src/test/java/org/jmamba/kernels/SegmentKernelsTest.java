@@ -128,9 +128,10 @@ class SegmentKernelsTest {
 
     @Test
     void shortInt8RowsGiveEveryRowTheBitsItGetsAlone() {
-        // Off the heap as on it (VectorKernelsTest): dt_proj-like rows, 16 at a time at 16 lanes.
-        int[] ks = {16, 48, 64, 96, 160};
-        for (int trial = 0; trial < 10; trial++) {
+        // Off the heap as on it (VectorKernelsTest): dt_proj-like rows, 16 at a time at 16 lanes
+        // (K = 32 and 48 have kernels of their own off the heap: SegmentKernels.int8Rows16K32/K48).
+        int[] ks = {16, 32, 48, 64, 96, 160};
+        for (int trial = 0; trial < 18; trial++) {
             int K = ks[trial % ks.length];
             int N = 16 + r.nextInt(60), n0 = r.nextInt(3);
             float[] w = randn(r, N * K, 0.5f);

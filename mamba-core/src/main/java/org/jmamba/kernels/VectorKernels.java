@@ -1034,7 +1034,7 @@ final class VectorKernels {
         }
     }
 
-    /** Whether a one-row int8 product takes its rows 16 at a time (int8Rows16; off the heap SegmentKernels.int8Rows16K32/K48). */
+    /** Whether a one-row int8 product on arrays takes its rows 16 at a time (int8Rows16; segments never do: SegmentKernels.int8NT). */
     static boolean sixteenRows(float[] bias, boolean accumulate, int K) {
         return SIXTEEN_ROWS && bias == null && !accumulate && (K == Int8Blocks.BLOCK || K == Int8Blocks.BLOCK + LANES);
     }

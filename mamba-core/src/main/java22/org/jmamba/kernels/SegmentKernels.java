@@ -61,8 +61,6 @@ final class SegmentKernels {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfShort S16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
-    /** Whole 512-bit byte vectors: the 16-row int8 kernels' loads (used only at 16 float lanes). */
-    private static final jdk.incubator.vector.VectorSpecies<Byte> B64 = ByteVector.SPECIES_512;
 
     private SegmentKernels() {
     }
@@ -271,25 +269,16 @@ final class SegmentKernels {
             return;
         }
         if (m1 - m0 == 1) {
-            // VectorKernels.int8NT: short rows 16 at a time, else a row from each quarter. The
-            // 16-row kernels load whole 64-byte vectors: an earlier twin with one segment load per
-            // 16 weights (48 of them) did not compile. C1 stopped with "out of virtual registers in
-            // LIR generator", C2 took the method over in some processes and not in others, and
-            // until then every vector in it was boxed: an off-heap int8 decode step spent 8.1 of
-            // its 13.4 ms in the scan phase (docs/benchmarks.md, "Where the weights live").
-            int n = n0;
-            if (VectorKernels.sixteenRows(bias, accumulate, K)) {
-                for (; n + 16 <= n1; n += 16) {
-                    if (K == Int8Blocks.BLOCK) {
-                        int8Rows16K32(a, aOff + m0 * lda, q, scales, n, c, cOff + m0 * ldc);
-                    } else {
-                        int8Rows16K48(a, aOff + m0 * lda, q, scales, n, c, cOff + m0 * ldc);
-                    }
-                }
-            }
-            if (n < n1) {
-                int8Rows4(a, aOff + m0 * lda, q, scales, K, n, n1, c, cOff + m0 * ldc, bias, accumulate);
-            }
+            // VectorKernels.int8NT, a row from each quarter, for every row length. The array kernel
+            // takes short rows (dt_proj's) 16 at a time in a straight-line method; its segment twin,
+            // with 48 segment loads written out, did not compile: C1 gave up on it ("out of virtual
+            // registers in LIR generator"), C2 never took it over, and the interpreted-grade code
+            // boxed every vector. An int8 decode step off the heap then spent 8.1 of its 13.4 ms in
+            // the scan phase (`bench --weight-memory off-heap --phases`, 2026-12-06). int8Rows4
+            // computes every row with the same operations, so the bits are the same. A 16-row twin
+            // reading whole 64-byte vectors and widening their parts did compile, but ran slower than
+            // this (1536 × 48, one thread, in cache: 18.4 µs against 13.6; the array kernel 3.9).
+            int8Rows4(a, aOff + m0 * lda, q, scales, K, n0, n1, c, cOff + m0 * ldc, bias, accumulate);
             return;
         }
         int h = (n1 - n0 + 1) / 2;
@@ -405,186 +394,6 @@ final class SegmentKernels {
             t += a[ai + k] * int8(q, qi + k);
         }
         return t;
-    }
-
-    /**
-     * VectorKernels.int8Rows16 on a segment, rows of one block and a half (K = 48: dt_proj of the
-     * 130m shape). The 16 rows' 768 bytes are read as 12 whole-vector loads and each 16-weight
-     * piece of a row is widened from its part of one of them: written with a load per piece (48
-     * segment loads), the method did not compile (see {@link #int8NT}). The same values and
-     * operations as the array kernel, so the same bits.
-     */
-    private static void int8Rows16K48(float[] a, int ai, MemorySegment q, MemorySegment scales, int n, float[] c, int ci) {
-        long base = (long) n * 48;
-        ByteVector v0 = ByteVector.fromMemorySegment(B64, q, base + 0, LE);
-        ByteVector v1 = ByteVector.fromMemorySegment(B64, q, base + 64, LE);
-        ByteVector v2 = ByteVector.fromMemorySegment(B64, q, base + 128, LE);
-        ByteVector v3 = ByteVector.fromMemorySegment(B64, q, base + 192, LE);
-        ByteVector v4 = ByteVector.fromMemorySegment(B64, q, base + 256, LE);
-        ByteVector v5 = ByteVector.fromMemorySegment(B64, q, base + 320, LE);
-        ByteVector v6 = ByteVector.fromMemorySegment(B64, q, base + 384, LE);
-        ByteVector v7 = ByteVector.fromMemorySegment(B64, q, base + 448, LE);
-        ByteVector v8 = ByteVector.fromMemorySegment(B64, q, base + 512, LE);
-        ByteVector v9 = ByteVector.fromMemorySegment(B64, q, base + 576, LE);
-        ByteVector v10 = ByteVector.fromMemorySegment(B64, q, base + 640, LE);
-        ByteVector v11 = ByteVector.fromMemorySegment(B64, q, base + 704, LE);
-        long s0 = (long) n * 2;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector x0 = FloatVector.fromArray(F, a, ai);
-        FloatVector x1 = FloatVector.fromArray(F, a, ai + LANES);
-        FloatVector x2 = FloatVector.fromArray(F, a, ai + Int8Blocks.BLOCK);
-        // row r's first block, as in the array kernel: p = w·x0 + w·x1, acc = p·scale + 0
-        FloatVector a0 = ((FloatVector) v0.convertShape(B2F, F, 1)).fma(x1, ((FloatVector) v0.convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0)), z);
-        FloatVector a1 = ((FloatVector) v1.convertShape(B2F, F, 0)).fma(x1, ((FloatVector) v0.convertShape(B2F, F, 3)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 2)), z);
-        FloatVector a2 = ((FloatVector) v1.convertShape(B2F, F, 3)).fma(x1, ((FloatVector) v1.convertShape(B2F, F, 2)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 4)), z);
-        FloatVector a3 = ((FloatVector) v2.convertShape(B2F, F, 2)).fma(x1, ((FloatVector) v2.convertShape(B2F, F, 1)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 6)), z);
-        FloatVector a4 = ((FloatVector) v3.convertShape(B2F, F, 1)).fma(x1, ((FloatVector) v3.convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 8)), z);
-        FloatVector a5 = ((FloatVector) v4.convertShape(B2F, F, 0)).fma(x1, ((FloatVector) v3.convertShape(B2F, F, 3)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 10)), z);
-        FloatVector a6 = ((FloatVector) v4.convertShape(B2F, F, 3)).fma(x1, ((FloatVector) v4.convertShape(B2F, F, 2)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 12)), z);
-        FloatVector a7 = ((FloatVector) v5.convertShape(B2F, F, 2)).fma(x1, ((FloatVector) v5.convertShape(B2F, F, 1)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 14)), z);
-        FloatVector a8 = ((FloatVector) v6.convertShape(B2F, F, 1)).fma(x1, ((FloatVector) v6.convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 16)), z);
-        FloatVector a9 = ((FloatVector) v7.convertShape(B2F, F, 0)).fma(x1, ((FloatVector) v6.convertShape(B2F, F, 3)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 18)), z);
-        FloatVector a10 = ((FloatVector) v7.convertShape(B2F, F, 3)).fma(x1, ((FloatVector) v7.convertShape(B2F, F, 2)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 20)), z);
-        FloatVector a11 = ((FloatVector) v8.convertShape(B2F, F, 2)).fma(x1, ((FloatVector) v8.convertShape(B2F, F, 1)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 22)), z);
-        FloatVector a12 = ((FloatVector) v9.convertShape(B2F, F, 1)).fma(x1, ((FloatVector) v9.convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 24)), z);
-        FloatVector a13 = ((FloatVector) v10.convertShape(B2F, F, 0)).fma(x1, ((FloatVector) v9.convertShape(B2F, F, 3)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 26)), z);
-        FloatVector a14 = ((FloatVector) v10.convertShape(B2F, F, 3)).fma(x1, ((FloatVector) v10.convertShape(B2F, F, 2)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 28)), z);
-        FloatVector a15 = ((FloatVector) v11.convertShape(B2F, F, 2)).fma(x1, ((FloatVector) v11.convertShape(B2F, F, 1)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 30)), z);
-        // the half block: one vector, scaled by its own scale
-        a0 = ((FloatVector) v0.convertShape(B2F, F, 2)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 1)), a0);
-        a1 = ((FloatVector) v1.convertShape(B2F, F, 1)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 3)), a1);
-        a2 = ((FloatVector) v2.convertShape(B2F, F, 0)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 5)), a2);
-        a3 = ((FloatVector) v2.convertShape(B2F, F, 3)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 7)), a3);
-        a4 = ((FloatVector) v3.convertShape(B2F, F, 2)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 9)), a4);
-        a5 = ((FloatVector) v4.convertShape(B2F, F, 1)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 11)), a5);
-        a6 = ((FloatVector) v5.convertShape(B2F, F, 0)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 13)), a6);
-        a7 = ((FloatVector) v5.convertShape(B2F, F, 3)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 15)), a7);
-        a8 = ((FloatVector) v6.convertShape(B2F, F, 2)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 17)), a8);
-        a9 = ((FloatVector) v7.convertShape(B2F, F, 1)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 19)), a9);
-        a10 = ((FloatVector) v8.convertShape(B2F, F, 0)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 21)), a10);
-        a11 = ((FloatVector) v8.convertShape(B2F, F, 3)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 23)), a11);
-        a12 = ((FloatVector) v9.convertShape(B2F, F, 2)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 25)), a12);
-        a13 = ((FloatVector) v10.convertShape(B2F, F, 1)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 27)), a13);
-        a14 = ((FloatVector) v11.convertShape(B2F, F, 0)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 29)), a14);
-        a15 = ((FloatVector) v11.convertShape(B2F, F, 3)).mul(x2)
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 31)), a15);
-        // VectorKernels.int8Rows16's 16 lane sums, written out (a helper taking the vectors would box them).
-        FloatVector b0 = a0.blend(a1, UPPER).add(a0.rearrange(X8).blend(a1.rearrange(X8), UPPER));
-        FloatVector b1 = a2.blend(a3, UPPER).add(a2.rearrange(X8).blend(a3.rearrange(X8), UPPER));
-        FloatVector b2 = a4.blend(a5, UPPER).add(a4.rearrange(X8).blend(a5.rearrange(X8), UPPER));
-        FloatVector b3 = a6.blend(a7, UPPER).add(a6.rearrange(X8).blend(a7.rearrange(X8), UPPER));
-        FloatVector b4 = a8.blend(a9, UPPER).add(a8.rearrange(X8).blend(a9.rearrange(X8), UPPER));
-        FloatVector b5 = a10.blend(a11, UPPER).add(a10.rearrange(X8).blend(a11.rearrange(X8), UPPER));
-        FloatVector b6 = a12.blend(a13, UPPER).add(a12.rearrange(X8).blend(a13.rearrange(X8), UPPER));
-        FloatVector b7 = a14.blend(a15, UPPER).add(a14.rearrange(X8).blend(a15.rearrange(X8), UPPER));
-        FloatVector c0 = b0.blend(b1, H4).add(b0.rearrange(X4).blend(b1.rearrange(X4), H4));
-        FloatVector c1 = b2.blend(b3, H4).add(b2.rearrange(X4).blend(b3.rearrange(X4), H4));
-        FloatVector c2 = b4.blend(b5, H4).add(b4.rearrange(X4).blend(b5.rearrange(X4), H4));
-        FloatVector c3 = b6.blend(b7, H4).add(b6.rearrange(X4).blend(b7.rearrange(X4), H4));
-        FloatVector d0 = c0.blend(c1, H2).add(c0.rearrange(X2).blend(c1.rearrange(X2), H2));
-        FloatVector d1 = c2.blend(c3, H2).add(c2.rearrange(X2).blend(c3.rearrange(X2), H2));
-        FloatVector e0 = d0.blend(d1, H1).add(d0.rearrange(X1).blend(d1.rearrange(X1), H1));
-        e0.rearrange(BIT_REVERSED).intoArray(c, ci + n);
-    }
-
-    /**
-     * {@link #int8Rows16K48} for rows of one block (K = 32): 8 whole-vector loads for the 16 rows.
-     */
-    private static void int8Rows16K32(float[] a, int ai, MemorySegment q, MemorySegment scales, int n, float[] c, int ci) {
-        long base = (long) n * 32;
-        ByteVector v0 = ByteVector.fromMemorySegment(B64, q, base + 0, LE);
-        ByteVector v1 = ByteVector.fromMemorySegment(B64, q, base + 64, LE);
-        ByteVector v2 = ByteVector.fromMemorySegment(B64, q, base + 128, LE);
-        ByteVector v3 = ByteVector.fromMemorySegment(B64, q, base + 192, LE);
-        ByteVector v4 = ByteVector.fromMemorySegment(B64, q, base + 256, LE);
-        ByteVector v5 = ByteVector.fromMemorySegment(B64, q, base + 320, LE);
-        ByteVector v6 = ByteVector.fromMemorySegment(B64, q, base + 384, LE);
-        ByteVector v7 = ByteVector.fromMemorySegment(B64, q, base + 448, LE);
-        long s0 = (long) n * 1;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector x0 = FloatVector.fromArray(F, a, ai);
-        FloatVector x1 = FloatVector.fromArray(F, a, ai + LANES);
-        // row r's first block, as in the array kernel: p = w·x0 + w·x1, acc = p·scale + 0
-        FloatVector a0 = ((FloatVector) v0.convertShape(B2F, F, 1)).fma(x1, ((FloatVector) v0.convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0)), z);
-        FloatVector a1 = ((FloatVector) v0.convertShape(B2F, F, 3)).fma(x1, ((FloatVector) v0.convertShape(B2F, F, 2)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 1)), z);
-        FloatVector a2 = ((FloatVector) v1.convertShape(B2F, F, 1)).fma(x1, ((FloatVector) v1.convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 2)), z);
-        FloatVector a3 = ((FloatVector) v1.convertShape(B2F, F, 3)).fma(x1, ((FloatVector) v1.convertShape(B2F, F, 2)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 3)), z);
-        FloatVector a4 = ((FloatVector) v2.convertShape(B2F, F, 1)).fma(x1, ((FloatVector) v2.convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 4)), z);
-        FloatVector a5 = ((FloatVector) v2.convertShape(B2F, F, 3)).fma(x1, ((FloatVector) v2.convertShape(B2F, F, 2)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 5)), z);
-        FloatVector a6 = ((FloatVector) v3.convertShape(B2F, F, 1)).fma(x1, ((FloatVector) v3.convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 6)), z);
-        FloatVector a7 = ((FloatVector) v3.convertShape(B2F, F, 3)).fma(x1, ((FloatVector) v3.convertShape(B2F, F, 2)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 7)), z);
-        FloatVector a8 = ((FloatVector) v4.convertShape(B2F, F, 1)).fma(x1, ((FloatVector) v4.convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 8)), z);
-        FloatVector a9 = ((FloatVector) v4.convertShape(B2F, F, 3)).fma(x1, ((FloatVector) v4.convertShape(B2F, F, 2)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 9)), z);
-        FloatVector a10 = ((FloatVector) v5.convertShape(B2F, F, 1)).fma(x1, ((FloatVector) v5.convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 10)), z);
-        FloatVector a11 = ((FloatVector) v5.convertShape(B2F, F, 3)).fma(x1, ((FloatVector) v5.convertShape(B2F, F, 2)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 11)), z);
-        FloatVector a12 = ((FloatVector) v6.convertShape(B2F, F, 1)).fma(x1, ((FloatVector) v6.convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 12)), z);
-        FloatVector a13 = ((FloatVector) v6.convertShape(B2F, F, 3)).fma(x1, ((FloatVector) v6.convertShape(B2F, F, 2)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 13)), z);
-        FloatVector a14 = ((FloatVector) v7.convertShape(B2F, F, 1)).fma(x1, ((FloatVector) v7.convertShape(B2F, F, 0)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 14)), z);
-        FloatVector a15 = ((FloatVector) v7.convertShape(B2F, F, 3)).fma(x1, ((FloatVector) v7.convertShape(B2F, F, 2)).mul(x0))
-                .fma(FloatVector.broadcast(F, f32(scales, s0 + 15)), z);
-        // VectorKernels.int8Rows16's 16 lane sums, written out (a helper taking the vectors would box them).
-        FloatVector b0 = a0.blend(a1, UPPER).add(a0.rearrange(X8).blend(a1.rearrange(X8), UPPER));
-        FloatVector b1 = a2.blend(a3, UPPER).add(a2.rearrange(X8).blend(a3.rearrange(X8), UPPER));
-        FloatVector b2 = a4.blend(a5, UPPER).add(a4.rearrange(X8).blend(a5.rearrange(X8), UPPER));
-        FloatVector b3 = a6.blend(a7, UPPER).add(a6.rearrange(X8).blend(a7.rearrange(X8), UPPER));
-        FloatVector b4 = a8.blend(a9, UPPER).add(a8.rearrange(X8).blend(a9.rearrange(X8), UPPER));
-        FloatVector b5 = a10.blend(a11, UPPER).add(a10.rearrange(X8).blend(a11.rearrange(X8), UPPER));
-        FloatVector b6 = a12.blend(a13, UPPER).add(a12.rearrange(X8).blend(a13.rearrange(X8), UPPER));
-        FloatVector b7 = a14.blend(a15, UPPER).add(a14.rearrange(X8).blend(a15.rearrange(X8), UPPER));
-        FloatVector c0 = b0.blend(b1, H4).add(b0.rearrange(X4).blend(b1.rearrange(X4), H4));
-        FloatVector c1 = b2.blend(b3, H4).add(b2.rearrange(X4).blend(b3.rearrange(X4), H4));
-        FloatVector c2 = b4.blend(b5, H4).add(b4.rearrange(X4).blend(b5.rearrange(X4), H4));
-        FloatVector c3 = b6.blend(b7, H4).add(b6.rearrange(X4).blend(b7.rearrange(X4), H4));
-        FloatVector d0 = c0.blend(c1, H2).add(c0.rearrange(X2).blend(c1.rearrange(X2), H2));
-        FloatVector d1 = c2.blend(c3, H2).add(c2.rearrange(X2).blend(c3.rearrange(X2), H2));
-        FloatVector e0 = d0.blend(d1, H1).add(d0.rearrange(X1).blend(d1.rearrange(X1), H1));
-        e0.rearrange(BIT_REVERSED).intoArray(c, ci + n);
     }
 
     /**

@@ -128,8 +128,8 @@ class SegmentKernelsTest {
 
     @Test
     void shortInt8RowsGiveEveryRowTheBitsItGetsAlone() {
-        // Off the heap as on it (VectorKernelsTest): dt_proj-like rows, 16 at a time at 16 lanes
-        // (K = 32 and 48 have kernels of their own off the heap: SegmentKernels.int8Rows16K32/K48).
+        // Off the heap as on it (VectorKernelsTest): dt_proj-like rows, which the array kernel takes
+        // 16 at a time at 16 lanes (K = 32 and 48) and the segment kernel four at a time.
         int[] ks = {16, 32, 48, 64, 96, 160};
         for (int trial = 0; trial < 18; trial++) {
             int K = ks[trial % ks.length];

@@ -57,6 +57,18 @@ public abstract class PackedMatrix {
         };
     }
 
+    /**
+     * Whether a model whose large matrices live off the heap should keep this one on the heap
+     * instead: int8 rows of one block or one and a half (the dt_proj of models with d_model 512 or
+     * 768). The array kernel takes such rows sixteen at a time; off the heap every segment load of
+     * a row this short pays its own checks, and the same product took 3× as long (1536 × 48, one
+     * thread, in cache: 12.3–13.4 µs against 3.7–4.1; docs/cpu-kernels.md). Such a matrix is small:
+     * 86 KB per layer of the 130m shape.
+     */
+    public static boolean fasterOnHeap(WeightType type, int cols) {
+        return type == WeightType.INT8 && Kernels.simd() && VectorKernels.sixteenRows(null, false, cols);
+    }
+
     public int rows() {
         return rows;
     }

@@ -42,6 +42,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Models loaded with their weights off the heap ({@link WeightMemory#OFF_HEAP}, {@link WeightMemory#MAPPED}: copied or mapped from the
@@ -189,6 +190,34 @@ class OffHeapModelTest {
             assertSameBits(heap, off, "sharded as " + type + ", mapped");
             assertEquals(0, copied.mappedBytes());
             assertSameBits(heap, copied, "sharded as " + type + ", copied");
+        }
+    }
+
+    /**
+     * int8 rows of one block or one and a half (dt_proj at d_model 512 or 768) stay on the heap,
+     * where the array kernel takes them 16 at a time ({@link PackedMatrix#fasterOnHeap}); the bits
+     * are the same either way. Where that kernel does not run (not 16 lanes), nothing stays.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {32, 48})
+    void shortInt8RowsStayOnTheHeap(int dtRank, @TempDir Path dir) {
+        Random rnd = new Random(dtRank);
+        MambaConfig c = new MambaConfig(64, 2, 300, 16, 4, 128, dtRank, false, true, 1e-5, true, true);
+        MambaWeights w = TestModels.randomWeights(c, rnd);
+        SafetensorsWriter out = new SafetensorsWriter();
+        w.named().forEach((n, t) -> out.addFloats(n, DType.F32, t.data(), t.shape()));
+        Path st = dir.resolve("model.safetensors");
+        out.write(st);
+        try (TensorSource src = SafetensorsFile.open(st);
+             CpuMamba heap = CpuMamba.forInference(src, c, options(WeightType.INT8, WeightMemory.HEAP));
+             CpuMamba off = CpuMamba.forInference(src, c, options(WeightType.INT8, WeightMemory.OFF_HEAP))) {
+            long dtProj = 0;
+            for (int l = 0; l < c.nLayer(); l++) {
+                dtProj += off.inferenceWeights().layer(l).dtProj().bytes();
+            }
+            long kept = PackedMatrix.fasterOnHeap(WeightType.INT8, dtRank) ? dtProj : 0;
+            assertEquals(off.inferenceWeights().matrixBytes() - kept, off.offHeapBytes(), "dt_rank " + dtRank);
+            assertSameBits(heap, off, "int8, dt_rank " + dtRank);
         }
     }
 

@@ -213,8 +213,9 @@ public final class CpuBenchmark {
             // run just before it
             r.put("fraction_of_floor", round(median(fraction)));
         }
-        // Every repetition on its own, so that a script can relate speed to the bandwidth of the
-        // moment (docs/benchmarks.md, "Decode against memory bandwidth").
+        // Every repetition on its own, each with the probe run just before it, so that a script can
+        // tell the spread within a process from the spread between processes (docs/benchmarks.md,
+        // "From one process to the next").
         List<Map<String, Object>> reps = new ArrayList<>();
         for (int rep = 0; rep < tps.length; rep++) {
             Map<String, Object> one = new LinkedHashMap<>();
@@ -376,8 +377,7 @@ public final class CpuBenchmark {
      * A full collection between the warm-up and the timed repetitions: building the model and the
      * warm-up (before the JIT has compiled the kernels, the Vector API's operations allocate) leave
      * the young generation full of garbage, whose collection would otherwise fall into a timed
-     * repetition when the decode itself allocates nothing. With it, the first repetition ran at 0.6–1.0 of its process's median in six
-     * processes: the rest is the machine, not the collector.
+     * repetition when the decode itself allocates nothing.
      */
     private static void collectWarmUpGarbage() {
         System.gc();

@@ -41,15 +41,12 @@ final class VectorKernels {
     static final boolean INT8_FOUR_STEPS = Int8Blocks.BLOCK / LANES == 4;
 
     /**
-     * Cache blocking of {@link #gemmNT}: rows of B are taken in blocks of about this many floats
-     * (256 KiB, a fraction of a per-core L2) so that the block stays in L2 while every tile of A rows
-     * passes over it, and k in chunks of {@link #NT_KC}. The chunk was 1,024: a decode product with
-     * K = 1,536 (out_proj and x_proj of a 130m model) then read each row of B in two passes, and
-     * streamed 24.5 GB/s of weights against 31.8 GB/s in one pass (one thread, same process). At
-     * 8,192 every released Mamba size (d_inner up to 5,120) takes K in one pass; 4 rows of B are
-     * then up to 128 KiB, in L2 for the few rows of A that reuse them.
+     * {@link #gemmNT}'s few-row form takes k in chunks of this many. The chunk was 1,024: a decode
+     * product with K = 1,536 (out_proj and x_proj of a 130m model) then read each row of B in two
+     * passes, and streamed 24.5 GB/s of weights against 31.8 GB/s in one pass (one thread, same
+     * process). At 8,192 every released Mamba size (d_inner up to 5,120) takes K in one pass; the 4
+     * rows of B in use are then up to 128 KiB, in L2 for the few rows of A that reuse them.
      */
-    static final int NT_B_BLOCK_FLOATS = 1 << 16;
     static final int NT_KC = 8192;
     /** Blocking of the packed (many-row) gemmNT: a [KC, NC] transposed panel of B, 192 KiB. */
     static final int PK_KC = 256;
@@ -182,27 +179,27 @@ final class VectorKernels {
             return;
         }
         int kc = K <= NT_KC ? K : NT_KC;
-        int nc = Math.max(4, (NT_B_BLOCK_FLOATS / kc) & ~3);
+        // Decode (a few rows of A): 4 rows of B at a time, one from each quarter of the whole
+        // range (four memory streams far apart keep more loads in flight), against every row of A
+        // while they are in L1: B is read from memory once whatever the batch. The quarters span
+        // the whole range, as in bf16NT and int8NT: taken within blocks of 256 KiB of B instead
+        // (an L2-sized blocking this form never needed: only the 4 rows in use are reused), the
+        // streams were 64 KiB apart and restarted at every block, and f32 decode ran 1.01–1.11×
+        // slower (in one process, alternated every 16 steps; docs/benchmarks.md).
+        int q = (n1 - n0 + 3) / 4;
         for (int k0 = 0; k0 < K; k0 += kc) {
             int kl = Math.min(kc, K - k0);
             boolean acc = accumulate || k0 > 0;
             float[] bs = k0 == 0 ? bias : null; // the bias is added once, with the first k chunk
-            for (int nb = n0; nb < n1; nb += nc) {
-                int ne = Math.min(n1, nb + nc);
-                // Decode (a few rows of A): 4 rows of B at a time, one from each quarter of the
-                // range (four memory streams far apart keep more loads in flight), against every
-                // row of A while they are in L1: B is read from memory once whatever the batch.
-                int q = (ne - nb + 3) / 4;
-                for (int i = 0; i < q; i++) {
-                    int r0 = nb + i;
-                    int r1 = r0 + q < ne ? r0 + q : r0;
-                    int r2 = r0 + 2 * q < ne ? r0 + 2 * q : r1;
-                    int r3 = r0 + 3 * q < ne ? r0 + 3 * q : r2;
-                    // One row of A at a time: a two-row form (one load of B for both) measured no
-                    // faster at batch 8 (whole-process time ratio 1.01 over 6 pairs).
-                    for (int m = m0; m < m1; m++) {
-                        nt1x4(a, aOff + m * lda + k0, b, bOff + k0, ldb, r0, r1, r2, r3, kl, c, cOff + m * ldc, bs, acc);
-                    }
+            for (int i = 0; i < q; i++) {
+                int r0 = n0 + i;
+                int r1 = r0 + q < n1 ? r0 + q : r0;
+                int r2 = r0 + 2 * q < n1 ? r0 + 2 * q : r1;
+                int r3 = r0 + 3 * q < n1 ? r0 + 3 * q : r2;
+                // One row of A at a time: a two-row form (one load of B for both) measured no
+                // faster at batch 8 (whole-process time ratio 1.01 over 6 pairs).
+                for (int m = m0; m < m1; m++) {
+                    nt1x4(a, aOff + m * lda + k0, b, bOff + k0, ldb, r0, r1, r2, r3, kl, c, cOff + m * ldc, bs, acc);
                 }
             }
         }

@@ -20,7 +20,6 @@ import static org.jmamba.kernels.VectorKernels.I;
 import static org.jmamba.kernels.VectorKernels.INT8_FOUR_STEPS;
 import static org.jmamba.kernels.VectorKernels.INT8_VECTORS;
 import static org.jmamba.kernels.VectorKernels.LANES;
-import static org.jmamba.kernels.VectorKernels.NT_B_BLOCK_FLOATS;
 import static org.jmamba.kernels.VectorKernels.NT_KC;
 import static org.jmamba.kernels.VectorKernels.SH;
 import static org.jmamba.kernels.VectorKernels.put;
@@ -101,22 +100,18 @@ final class SegmentKernels {
             return;
         }
         int kc = K <= NT_KC ? K : NT_KC;
-        int nc = Math.max(4, (NT_B_BLOCK_FLOATS / kc) & ~3);
+        int q = (n1 - n0 + 3) / 4; // quarters of the whole range, as in VectorKernels.gemmNT
         for (int k0 = 0; k0 < K; k0 += kc) {
             int kl = Math.min(kc, K - k0);
             boolean acc = accumulate || k0 > 0;
             float[] bs = k0 == 0 ? bias : null; // the bias is added once, with the first k chunk
-            for (int nb = n0; nb < n1; nb += nc) {
-                int ne = Math.min(n1, nb + nc);
-                int q = (ne - nb + 3) / 4;
-                for (int i = 0; i < q; i++) {
-                    int r0 = nb + i;
-                    int r1 = r0 + q < ne ? r0 + q : r0;
-                    int r2 = r0 + 2 * q < ne ? r0 + 2 * q : r1;
-                    int r3 = r0 + 3 * q < ne ? r0 + 3 * q : r2;
-                    for (int m = m0; m < m1; m++) {
-                        nt1x4(a, aOff + m * lda + k0, b, k0, ldb, r0, r1, r2, r3, kl, c, cOff + m * ldc, bs, acc);
-                    }
+            for (int i = 0; i < q; i++) {
+                int r0 = n0 + i;
+                int r1 = r0 + q < n1 ? r0 + q : r0;
+                int r2 = r0 + 2 * q < n1 ? r0 + 2 * q : r1;
+                int r3 = r0 + 3 * q < n1 ? r0 + 3 * q : r2;
+                for (int m = m0; m < m1; m++) {
+                    nt1x4(a, aOff + m * lda + k0, b, k0, ldb, r0, r1, r2, r3, kl, c, cOff + m * ldc, bs, acc);
                 }
             }
         }

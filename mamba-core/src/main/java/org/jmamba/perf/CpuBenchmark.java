@@ -104,8 +104,9 @@ public final class CpuBenchmark {
         }
     }
 
-    /** Warm-up before timing: at least this long (and at least one run or 8 decode steps). */
+    /** Warm-up before timing: at least this long (and at least one run or {@link #DECODE_WARMUP_STEPS} decode steps). */
     private static final long WARMUP_NANOS = 3_000_000_000L;
+    private static final int DECODE_WARMUP_STEPS = 8;
     /** ... and then until the JIT has finished no compilation for this long ... */
     private static final long JIT_QUIET_NANOS = 1_000_000_000L;
     /** ... but never longer than this in all (a JIT that never settles still gets timed). */
@@ -180,7 +181,7 @@ public final class CpuBenchmark {
             if (probe != null) {
                 probe.measure(1); // its loop compiled now, inside the warm-up, not during a timed repetition
             }
-            r.put("warmup_s", round(warmUp(step, WARMUP_NANOS)));
+            r.put("warmup_s", round(warmUp(step, WARMUP_NANOS, DECODE_WARMUP_STEPS)));
             collectWarmUpGarbage();
             CpuShare share = new CpuShare();
             for (int rep = 0; rep < tps.length; rep++) {
@@ -197,7 +198,7 @@ public final class CpuBenchmark {
             r.put("state_bytes_per_sequence", s.sizeInBytes() / B);
             if (o.phases()) {
                 int steps = o.tokens() * o.repetitions();
-                phases = DecodePhaseProfile.record(() -> warmUp(step, PHASE_WARMUP_NANOS), () -> repeat(step, steps));
+                phases = DecodePhaseProfile.record(() -> warmUp(step, PHASE_WARMUP_NANOS, DECODE_WARMUP_STEPS), () -> repeat(step, steps));
             }
         }
         double median = median(tps);
@@ -281,18 +282,14 @@ public final class CpuBenchmark {
     }
 
     /**
-     * Runs {@code rep} untimed for at least {@link #WARMUP_NANOS}, then {@code o.repetitions()} times
+     * Warms {@code rep} up untimed ({@link #warmUp}: at least once and {@link #WARMUP_NANOS}, then until
+     * the JIT is quiet), runs it {@code o.repetitions()} times
      * timed; records {@code cpu_share}, {@code tokens_per_s} (the median) and
      * {@code tokens_per_s_best} in {@code r} (each repetition processes batch × len tokens) and
      * returns the median tokens/s.
      */
     private static double timeRepetitions(Options o, Map<String, Object> r, Repetition rep) {
-        long w0 = System.nanoTime();
-        JitWatch jit = new JitWatch();
-        do {
-            rep.seconds();
-        } while (!jit.warm(w0, WARMUP_NANOS));
-        r.put("warmup_s", round((System.nanoTime() - w0) / 1e9));
+        r.put("warmup_s", round(warmUp(rep::seconds, WARMUP_NANOS, 1)));
         collectWarmUpGarbage();
         CpuShare share = new CpuShare();
         double[] tps = new double[o.repetitions()];
@@ -329,14 +326,14 @@ public final class CpuBenchmark {
     }
 
     /**
-     * Runs {@code step} at least 8 times and for at least {@code nanos}, then on until the JIT is
-     * quiet ({@link JitWatch}): the JIT compiles the kernels during the first steps (until then the
-     * Vector API runs in its slow interpreted form).
+     * Runs {@code step} at least {@code minRuns} times and for at least {@code nanos}, then on until
+     * the JIT is quiet ({@link JitWatch}); returns the seconds it took. The JIT compiles the kernels
+     * during the first runs (until then the Vector API runs in its slow interpreted form).
      */
-    private static double warmUp(Runnable step, long nanos) {
+    private static double warmUp(Runnable step, long nanos, int minRuns) {
         long t0 = System.nanoTime();
         JitWatch jit = new JitWatch();
-        for (int i = 0; i < 8 || !jit.warm(t0, nanos); i++) {
+        for (int i = 0; i < minRuns || !jit.warm(t0, nanos); i++) {
             step.run();
         }
         return (System.nanoTime() - t0) / 1e9;

@@ -101,6 +101,7 @@ final class SegmentKernels {
         }
         int kc = K <= NT_KC ? K : NT_KC;
         int q = (n1 - n0 + 3) / 4; // quarters of the whole range, as in VectorKernels.gemmNT
+        boolean mapped = b.isMapped();
         for (int k0 = 0; k0 < K; k0 += kc) {
             int kl = Math.min(kc, K - k0);
             boolean acc = accumulate || k0 > 0;
@@ -111,28 +112,51 @@ final class SegmentKernels {
                 int r2 = r0 + 2 * q < n1 ? r0 + 2 * q : r1;
                 int r3 = r0 + 3 * q < n1 ? r0 + 3 * q : r2;
                 for (int m = m0; m < m1; m++) {
-                    nt1x4(a, aOff + m * lda + k0, b, k0, ldb, r0, r1, r2, r3, kl, c, cOff + m * ldc, bs, acc);
+                    nt1x4(a, aOff + m * lda + k0, b, mapped, k0, ldb, r0, r1, r2, r3, kl, c, cOff + m * ldc, bs, acc);
                 }
             }
         }
     }
 
-    /** VectorKernels.nt1x4: one row of A against rows r0..r3 of B (B[r, k] at element bk + r*ldb + k). */
-    private static void nt1x4(float[] a, int ai, MemorySegment b, int bk, int ldb, int r0, int r1, int r2, int r3,
-                              int K, float[] c, int ci, float[] bias, boolean acc) {
-        // Each row as its own slice: the loads index segments of one length at the same offsets (see int8Rows4).
-        MemorySegment w0 = b.asSlice(4 * ((long) r0 * ldb + bk), 4L * K), w1 = b.asSlice(4 * ((long) r1 * ldb + bk), 4L * K);
-        MemorySegment w2 = b.asSlice(4 * ((long) r2 * ldb + bk), 4L * K), w3 = b.asSlice(4 * ((long) r3 * ldb + bk), 4L * K);
+    /**
+     * VectorKernels.nt1x4: one row of A against rows r0..r3 of B (B[r, k] at element bk + r*ldb + k).
+     *
+     * <p>Native memory is read through a slice per row (see int8Rows4). A file mapping ({@code mapped}:
+     * B's {@code isMapped()}) is read through offsets into the whole mapping instead, with the same
+     * operations in the same order (same bits). A slice of a mapping is a {@code MappedMemorySegmentImpl},
+     * and C2 did not always scalar-replace those: a mapped 130m model allocated one per row read,
+     * megabytes per token, and in one process the slices then ran at 0.82–0.90 of the offsets
+     * (alternated every 16 steps, medians of 40 pairs: f32 1.11× and bf16 1.22× with offsets). On
+     * native memory the slices stay the faster form (offsets 0.93× f32, 0.97× bf16, same runs), and
+     * int8, which no checkpoint stores, is never mapped (docs/cpu-kernels.md).
+     */
+    private static void nt1x4(float[] a, int ai, MemorySegment b, boolean mapped, int bk, int ldb,
+                              int r0, int r1, int r2, int r3, int K, float[] c, int ci, float[] bias, boolean acc) {
         FloatVector c0 = FloatVector.zero(FS), c1 = FloatVector.zero(FS);
         FloatVector c2 = FloatVector.zero(FS), c3 = FloatVector.zero(FS);
         int k = 0;
-        for (; k <= K - SLANES; k += SLANES) {
-            FloatVector x = FloatVector.fromArray(FS, a, ai + k);
-            long o = 4L * k;
-            c0 = x.fma(FloatVector.fromMemorySegment(FS, w0, o, LE), c0);
-            c1 = x.fma(FloatVector.fromMemorySegment(FS, w1, o, LE), c1);
-            c2 = x.fma(FloatVector.fromMemorySegment(FS, w2, o, LE), c2);
-            c3 = x.fma(FloatVector.fromMemorySegment(FS, w3, o, LE), c3);
+        if (mapped) {
+            long o0 = 4 * ((long) r0 * ldb + bk), o1 = 4 * ((long) r1 * ldb + bk);
+            long o2 = 4 * ((long) r2 * ldb + bk), o3 = 4 * ((long) r3 * ldb + bk);
+            for (; k <= K - SLANES; k += SLANES) {
+                FloatVector x = FloatVector.fromArray(FS, a, ai + k);
+                long o = 4L * k;
+                c0 = x.fma(FloatVector.fromMemorySegment(FS, b, o0 + o, LE), c0);
+                c1 = x.fma(FloatVector.fromMemorySegment(FS, b, o1 + o, LE), c1);
+                c2 = x.fma(FloatVector.fromMemorySegment(FS, b, o2 + o, LE), c2);
+                c3 = x.fma(FloatVector.fromMemorySegment(FS, b, o3 + o, LE), c3);
+            }
+        } else {
+            MemorySegment w0 = b.asSlice(4 * ((long) r0 * ldb + bk), 4L * K), w1 = b.asSlice(4 * ((long) r1 * ldb + bk), 4L * K);
+            MemorySegment w2 = b.asSlice(4 * ((long) r2 * ldb + bk), 4L * K), w3 = b.asSlice(4 * ((long) r3 * ldb + bk), 4L * K);
+            for (; k <= K - SLANES; k += SLANES) {
+                FloatVector x = FloatVector.fromArray(FS, a, ai + k);
+                long o = 4L * k;
+                c0 = x.fma(FloatVector.fromMemorySegment(FS, w0, o, LE), c0);
+                c1 = x.fma(FloatVector.fromMemorySegment(FS, w1, o, LE), c1);
+                c2 = x.fma(FloatVector.fromMemorySegment(FS, w2, o, LE), c2);
+                c3 = x.fma(FloatVector.fromMemorySegment(FS, w3, o, LE), c3);
+            }
         }
         FloatVector v = c0.blend(c1, UPPER_S).add(c0.rearrange(HALVES_S).blend(c1.rearrange(HALVES_S), UPPER_S));
         FloatVector w = c2.blend(c3, UPPER_S).add(c2.rearrange(HALVES_S).blend(c3.rearrange(HALVES_S), UPPER_S));
@@ -173,36 +197,54 @@ final class SegmentKernels {
                        float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
                        int m0, int m1, int n0, int n1, int K) {
         int q = (n1 - n0 + 3) / 4;
+        boolean mapped = w.isMapped();
         for (int i = 0; i < q; i++) {
             int r0 = n0 + i;
             int r1 = r0 + q < n1 ? r0 + q : r0;
             int r2 = r0 + 2 * q < n1 ? r0 + 2 * q : r1;
             int r3 = r0 + 3 * q < n1 ? r0 + 3 * q : r2;
             for (int m = m0; m < m1; m++) {
-                bf16Rows4(a, aOff + m * lda, w, ldw, r0, r1, r2, r3, K, c, cOff + m * ldc, bias, accumulate);
+                bf16Rows4(a, aOff + m * lda, w, mapped, ldw, r0, r1, r2, r3, K, c, cOff + m * ldc, bias, accumulate);
             }
         }
     }
 
-    /** VectorKernels.bf16Rows4: rows r0..r3 of bf16 W against one row of A, the widening written out as there. */
-    private static void bf16Rows4(float[] a, int ai, MemorySegment w, int ldw, int r0, int r1, int r2, int r3, int K,
-                                  float[] c, int ci, float[] bias, boolean accumulate) {
-        // Each row as its own slice: the loads index segments of one length at the same offsets (see int8Rows4).
-        MemorySegment v0 = w.asSlice(2L * r0 * ldw, 2L * K), v1 = w.asSlice(2L * r1 * ldw, 2L * K);
-        MemorySegment v2 = w.asSlice(2L * r2 * ldw, 2L * K), v3 = w.asSlice(2L * r3 * ldw, 2L * K);
+    /**
+     * VectorKernels.bf16Rows4: rows r0..r3 of bf16 W against one row of A, the widening written out as
+     * there. Native memory through a slice per row, a mapping through offsets into it (see nt1x4).
+     */
+    private static void bf16Rows4(float[] a, int ai, MemorySegment w, boolean mapped, int ldw,
+                                  int r0, int r1, int r2, int r3, int K, float[] c, int ci, float[] bias, boolean accumulate) {
         FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
         FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
         int k = 0;
-        for (; k <= K - LANES; k += LANES) {
-            FloatVector x = FloatVector.fromArray(F, a, ai + k);
-            c0 = ((IntVector) ShortVector.fromMemorySegment(SH, v0, 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c0);
-            c1 = ((IntVector) ShortVector.fromMemorySegment(SH, v1, 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c1);
-            c2 = ((IntVector) ShortVector.fromMemorySegment(SH, v2, 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c2);
-            c3 = ((IntVector) ShortVector.fromMemorySegment(SH, v3, 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c3);
+        if (mapped) {
+            long o0 = 2L * r0 * ldw, o1 = 2L * r1 * ldw, o2 = 2L * r2 * ldw, o3 = 2L * r3 * ldw;
+            for (; k <= K - LANES; k += LANES) {
+                FloatVector x = FloatVector.fromArray(F, a, ai + k);
+                c0 = ((IntVector) ShortVector.fromMemorySegment(SH, w, o0 + 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c0);
+                c1 = ((IntVector) ShortVector.fromMemorySegment(SH, w, o1 + 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c1);
+                c2 = ((IntVector) ShortVector.fromMemorySegment(SH, w, o2 + 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c2);
+                c3 = ((IntVector) ShortVector.fromMemorySegment(SH, w, o3 + 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c3);
+            }
+        } else {
+            MemorySegment v0 = w.asSlice(2L * r0 * ldw, 2L * K), v1 = w.asSlice(2L * r1 * ldw, 2L * K);
+            MemorySegment v2 = w.asSlice(2L * r2 * ldw, 2L * K), v3 = w.asSlice(2L * r3 * ldw, 2L * K);
+            for (; k <= K - LANES; k += LANES) {
+                FloatVector x = FloatVector.fromArray(F, a, ai + k);
+                c0 = ((IntVector) ShortVector.fromMemorySegment(SH, v0, 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c0);
+                c1 = ((IntVector) ShortVector.fromMemorySegment(SH, v1, 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c1);
+                c2 = ((IntVector) ShortVector.fromMemorySegment(SH, v2, 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c2);
+                c3 = ((IntVector) ShortVector.fromMemorySegment(SH, v3, 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x, c3);
+            }
         }
         // The four lane sums, two rows at a time as in int8Rows2 (the tree's order, written out).
         FloatVector v = c0.blend(c1, UPPER).add(c0.rearrange(HALVES).blend(c1.rearrange(HALVES), UPPER));

@@ -211,10 +211,22 @@ class SegmentKernelsTest {
         }
     }
 
-    /** Mapped ({@code map}) or copied into aligned native memory ({@code copy}): the file's bytes, the heap's bits. */
+    /**
+     * Mapped ({@code map}) or copied into aligned native memory ({@code copy}): the file's bytes, the
+     * heap's bits. The kernels address a mapping through offsets and native memory through a slice
+     * per row (SegmentKernels.nt1x4), so both forms run here on shapes with vector tails, short rows
+     * and two k chunks of the f32 kernel.
+     */
     @Test
     void mappedAndCopiedMatricesReadTheFileAsStoredEvenUnaligned(@TempDir Path dir) throws IOException {
-        int rows = 13, cols = 37, offset = 7; // an odd offset: unaligned loads
+        int[][] shapes = {{13, 37}, {9, 48}, {5, VectorKernels.NT_KC + 5}, {1 + r.nextInt(40), 1 + r.nextInt(300)}};
+        for (int[] shape : shapes) {
+            mappedAndCopiedMatricesReadTheFileAsStored(dir, shape[0], shape[1]);
+        }
+    }
+
+    private void mappedAndCopiedMatricesReadTheFileAsStored(Path dir, int rows, int cols) throws IOException {
+        int offset = 7; // an odd offset: unaligned loads
         float[] w = randn(r, rows * cols, 1f);
         short[] bf = new short[w.length];
         Bf16.fromFloats(w, 0, bf, 0, w.length);
@@ -244,7 +256,7 @@ class SegmentKernelsTest {
                         float[] want = new float[M * rows], got = new float[M * rows];
                         heap.multiply(in, 0, cols, want, 0, rows, null, 0, M, 0, rows, null);
                         off.multiply(in, 0, cols, got, 0, rows, null, 0, M, 0, rows, null);
-                        assertArrayEquals(want, got, ctx((map ? "mapped " : "copied ") + type + " M=" + M));
+                        assertArrayEquals(want, got, ctx((map ? "mapped " : "copied ") + type + " " + rows + "x" + cols + " M=" + M));
                     }
                 }
                 assertThrows(IllegalArgumentException.class, () -> store.map(file, 0, 1, 1, WeightType.INT8));

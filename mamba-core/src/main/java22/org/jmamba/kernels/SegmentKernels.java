@@ -128,7 +128,9 @@ final class SegmentKernels {
      * megabytes per token, and in one process the slices then ran at 0.82–0.90 of the offsets
      * (alternated every 16 steps, medians of 40 pairs: f32 1.11× and bf16 1.22× with offsets). On
      * native memory the slices stay the faster form (offsets 0.93× f32, 0.97× bf16, same runs), and
-     * int8, which no checkpoint stores, is never mapped (docs/cpu-kernels.md).
+     * int8, which no checkpoint stores, is never mapped (docs/cpu-kernels.md). The two loops are
+     * written apart, not as one loop over a segment the branch picks, so that a slice never shares a
+     * variable with the mapping and the native path stays the code that was measured.
      */
     private static void nt1x4(float[] a, int ai, MemorySegment b, boolean mapped, int bk, int ldb,
                               int r0, int r1, int r2, int r3, int K, float[] c, int ci, float[] bias, boolean acc) {

@@ -158,6 +158,13 @@ public final class CpuMamba implements SequenceModel {
         log.debug("CPU Mamba model: {} layers, dModel {}, {} parameters, {} threads, {} weights on the {}{}",
                 m.config.nLayer(), m.config.dModel(), m.config.parameterCount(), options.threads(),
                 options.weightType(), m.offHeap != null ? "off-heap" : "heap", m.master != null ? "" : " (inference only)");
+        int processors = Runtime.getRuntime().availableProcessors();
+        if (options.threads() > processors) {
+            // Not an error (a container may report fewer processors than it gets), but the pool's
+            // workers spin between jobs, so threads beyond the cores mostly wait for one another.
+            log.warn("{} threads for {} available processors: the model will run slower than with {}",
+                    options.threads(), processors, processors);
+        }
         return m;
     }
 

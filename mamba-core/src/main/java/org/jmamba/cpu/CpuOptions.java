@@ -3,11 +3,13 @@ package org.jmamba.cpu;
 import java.util.Objects;
 import org.jmamba.kernels.GemmProvider;
 import org.jmamba.kernels.WeightType;
+import org.jmamba.kernels.WorkerPool;
 
 /**
  * Options of the pure-Java model.
  *
- * @param threads      size of the model's thread pool (1 = everything on the calling thread)
+ * @param threads      size of the model's thread pool (1 = everything on the calling thread), at most
+ *                     {@link WorkerPool#MAX_THREADS}; more than the machine's processors runs, slower
  * @param weightType   how the inference paths store the large matrices (f32, bf16 or block-int8);
  *                     training always uses the f32 master weights
  * @param gemm         another engine for the large f32 matrix products of prefill and training (ND4J's
@@ -22,9 +24,7 @@ import org.jmamba.kernels.WeightType;
  */
 public record CpuOptions(int threads, WeightType weightType, GemmProvider gemm, WeightMemory weightMemory) {
     public CpuOptions {
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
-        }
+        WorkerPool.checkThreads(threads);
         Objects.requireNonNull(weightType, "weightType");
         Objects.requireNonNull(weightMemory, "weightMemory");
     }

@@ -36,11 +36,8 @@ public final class Parallel implements AutoCloseable {
 
     /** A pool of {@code threads} whose linear layers hand the products {@code gemm} accepts to it. */
     public Parallel(int threads, GemmProvider gemm) {
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
-        }
+        this.pool = new WorkerPool(threads, "jmamba-cpu"); // checks the count
         this.threads = threads;
-        this.pool = new WorkerPool(threads, "jmamba-cpu");
         this.gemm = gemm;
     }
 

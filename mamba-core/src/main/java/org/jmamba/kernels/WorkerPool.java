@@ -33,6 +33,12 @@ public final class WorkerPool implements AutoCloseable {
     static final int CALLER_SPINS = 1 << 10;
     /** Chunks per thread of a {@link #parallelFor}. */
     public static final int CHUNKS_PER_THREAD = 4;
+    /**
+     * The largest team. Far above any core count this library runs well on (each worker spins
+     * between jobs, so a team larger than the machine only slows it down), and low enough that a
+     * mistyped count fails at once instead of starting threads until the system refuses.
+     */
+    public static final int MAX_THREADS = 1024;
 
     /**
      * Chunk {@code chunk} of {@code chunks} of a job, run by thread number {@code worker} of the
@@ -63,15 +69,40 @@ public final class WorkerPool implements AutoCloseable {
     private int chunks;
     private volatile Throwable failure;
 
+    /**
+     * Starts {@code threads - 1} workers named {@code name-1}, {@code name-2}, …; the caller of each
+     * job is the team's other thread.
+     *
+     * @throws IllegalArgumentException if {@code threads} is not from 1 to {@link #MAX_THREADS}
+     */
     public WorkerPool(int threads, String name) {
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
-        }
+        checkThreads(threads);
         this.threads = threads;
         this.workers = new Worker[threads - 1];
         for (int i = 0; i < workers.length; i++) {
-            workers[i] = new Worker(this, i + 1, name + "-" + (i + 1));
-            workers[i].start();
+            Worker w = new Worker(this, i + 1, name + "-" + (i + 1));
+            try {
+                w.start();
+            } catch (Throwable e) { // e.g. the system refused another thread: stop the ones started
+                closed = true;
+                for (int j = 0; j < i; j++) {
+                    LockSupport.unpark(workers[j]);
+                }
+                throw e;
+            }
+            workers[i] = w;
+        }
+    }
+
+    /**
+     * Throws unless {@code threads} is a team size this pool accepts: 1 to {@link #MAX_THREADS}.
+     *
+     * @throws IllegalArgumentException naming the count
+     */
+    public static void checkThreads(int threads) {
+        if (threads < 1 || threads > MAX_THREADS) {
+            throw new IllegalArgumentException("threads must be from 1 to " + MAX_THREADS + " (this machine has "
+                    + Runtime.getRuntime().availableProcessors() + " processors), got " + threads);
         }
     }
 

@@ -153,5 +153,10 @@ class WorkerPoolTest {
         pool.close();
         assertThrows(IllegalStateException.class, () -> pool.run((w, c, n) -> { }, 2));
         assertThrows(IllegalArgumentException.class, () -> new WorkerPool(0, "x"));
+        // A mistyped count fails at once, naming it, instead of starting threads until the system refuses.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new WorkerPool(WorkerPool.MAX_THREADS + 1, "x"));
+        assertTrue(e.getMessage().contains("got " + (WorkerPool.MAX_THREADS + 1)), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new WorkerPool(100_000, "x"));
     }
 }

@@ -150,6 +150,14 @@ class TinyModelCliTest {
     }
 
     @Test
+    void anImpossibleThreadCountIsOneLineNamingIt() {
+        // Rejected before any thread starts: the count is checked where the options are made.
+        String err = assertOneLineError(1, CliHarness.run("generate", "--model", model.toString(), "--tokens", "1,2",
+                "--threads", "100000"));
+        assertTrue(err.contains("threads") && err.contains("100000"), err);
+    }
+
+    @Test
     void verboseAddsTheStackTrace() {
         CliHarness.Run r = CliHarness.run("score", "--verbose", "--model", tmp.resolve("nope").toString(), "--tokens", "1,2");
         assertEquals(1, r.code());

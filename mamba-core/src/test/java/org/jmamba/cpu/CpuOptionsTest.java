@@ -1,0 +1,22 @@
+package org.jmamba.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.jmamba.kernels.WorkerPool;
+import org.junit.jupiter.api.Test;
+
+class CpuOptionsTest {
+
+    @Test
+    void threadCountsOutsideThePoolsRangeAreRejectedByName() {
+        for (int bad : new int[] {0, -1, WorkerPool.MAX_THREADS + 1, Integer.MAX_VALUE}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new CpuOptions(bad));
+            assertTrue(e.getMessage().startsWith("threads must be from 1 to " + WorkerPool.MAX_THREADS), e.getMessage());
+            assertTrue(e.getMessage().endsWith("got " + bad), e.getMessage());
+        }
+        assertEquals(WorkerPool.MAX_THREADS, new CpuOptions(WorkerPool.MAX_THREADS).threads()); // accepted, no pool made yet
+        assertThrows(IllegalArgumentException.class, () -> CpuOptions.defaults().withThreads(WorkerPool.MAX_THREADS + 1));
+    }
+}

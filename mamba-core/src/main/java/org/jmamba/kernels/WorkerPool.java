@@ -80,9 +80,10 @@ public final class WorkerPool implements AutoCloseable {
         this.threads = threads;
         this.workers = new Worker[threads - 1];
         for (int i = 0; i < workers.length; i++) {
-            Worker w = new Worker(this, i + 1, name + "-" + (i + 1));
             try {
+                Worker w = new Worker(this, i + 1, name + "-" + (i + 1));
                 w.start();
+                workers[i] = w;
             } catch (Throwable e) { // e.g. the system refused another thread: stop the ones started
                 closed = true;
                 for (int j = 0; j < i; j++) {
@@ -90,7 +91,6 @@ public final class WorkerPool implements AutoCloseable {
                 }
                 throw e;
             }
-            workers[i] = w;
         }
     }
 

@@ -26,11 +26,14 @@ public enum WeightMemory {
     /**
      * As {@link #OFF_HEAP}, but an f32 or bf16 matrix that the checkpoint stores in exactly that type
      * is memory-mapped from the file instead of copied: zero copy, loading costs only the mapping,
-     * and processes mapping one file share its pages. The price is decode speed: f32 and bf16 decode
-     * on mapped weights measured 0.49–0.86 of the heap's speed, native memory 0.98–1.12 (one process,
-     * the 130m shape, 2 threads: docs/benchmarks.md, "Where the weights live, and decode speed"), which
-     * is why it is not the default. Matrices the file does not store in the weight type are converted into
-     * native memory.
+     * and processes mapping one file share its pages. The price can be decode speed, which then
+     * depends on how the operating system holds the file's pages: on the ext4 disk of the machines
+     * this was measured on, f32 and bf16 decode on mapped weights ran at 0.49–0.86 of the heap's
+     * speed (native memory 0.98–1.12), because that VM reads a large-folio page cache slowly through
+     * any mapping; the same checkpoint mapped from tmpfs ran at 0.92–1.02 (one process, the
+     * 130m shape, 2 threads: docs/benchmarks.md, "Where the weights live, and decode speed"). That
+     * is why it is not the default. Matrices the file does not store in the weight type are
+     * converted into native memory.
      */
     MAPPED;
 

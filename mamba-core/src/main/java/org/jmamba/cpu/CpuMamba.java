@@ -102,10 +102,12 @@ public final class CpuMamba implements SequenceModel {
      *       memory-mapped from the file (zero copy) instead of copied.</li>
      *   <li>{@link WeightMemory#HEAP}: a bf16 or int8 model packs each large matrix as it is read
      *       ({@link InferenceWeights#read}), so loading never holds the fp32 model, only the packed
-     *       one and one fp32 matrix at a time. An f32 model keeps its weights as the trainable
-     *       master, as {@link #forInference(MambaWeights, CpuOptions)} does.</li>
+     *       one and one fp32 matrix per loading thread at a time. An f32 model keeps its weights as
+     *       the trainable master, as {@link #forInference(MambaWeights, CpuOptions)} does.</li>
      * </ul>
-     * All give the same logits, bit for bit.
+     * Except for an f32 model on the heap, the large matrices are read and made by
+     * {@link CpuOptions#threads()} threads of the load's own (at most one per available processor),
+     * each matrix whole by one thread, while this thread reads the small tensors. All give the same logits, bit for bit, whatever the thread count.
      *
      * @throws org.jmamba.io.CheckpointException if the tensors do not match {@code config}
      */
@@ -118,7 +120,7 @@ public final class CpuMamba implements SequenceModel {
             OffHeapMatrices store = OffHeapMatrices.open();
             try {
                 InferenceWeights w = InferenceWeights.read(src, config, options.weightType(), store,
-                        memory == WeightMemory.MAPPED);
+                        memory == WeightMemory.MAPPED, loadThreads(options));
                 CpuMamba m = logged(new CpuMamba(null, w, options, store, memory), options);
                 log.debug("{} weights off the heap: {} bytes mapped from {}, {} bytes of native memory",
                         options.weightType(), store.mappedBytes(), src.path(), store.allocatedBytes());
@@ -131,7 +133,16 @@ public final class CpuMamba implements SequenceModel {
         if (options.weightType() == WeightType.F32) {
             return forInference(Checkpoints.readWeights(src, config), options);
         }
-        return logged(new CpuMamba(null, InferenceWeights.read(src, config, options.weightType()), options), options);
+        return logged(new CpuMamba(null, InferenceWeights.read(src, config, options.weightType(), loadThreads(options)),
+                options), options);
+    }
+
+    /**
+     * How many threads make a loaded model's matrices: the model's, but no more than the machine's
+     * processors, since each holds up to one fp32 matrix on the heap while it works.
+     */
+    static int loadThreads(CpuOptions options) {
+        return Math.min(options.threads(), Math.max(1, Runtime.getRuntime().availableProcessors()));
     }
 
     /** Where a model loaded with {@code options} keeps its large matrices: the request, or the heap where it cannot be met. */

@@ -80,15 +80,24 @@ public final class InferenceWeights {
 
     /**
      * Reads the inference weights of {@code config} from a checkpoint's tensors, packing each large
-     * matrix into {@code type} as soon as it is read ({@link Checkpoints#readEach}): the heap never
-     * holds more fp32 than the largest single matrix (the embedding), so a bf16 or int8 model loads
-     * in about its packed size.
+     * matrix into {@code type} as soon as it is read ({@link Checkpoints#visitEach}), on this thread:
+     * the heap never holds more fp32 than the largest single matrix (the embedding), so a bf16 or
+     * int8 model loads in about its packed size.
      *
      * @throws org.jmamba.io.CheckpointException if the tensors do not match the config
      */
     public static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type) {
+        return read(src, config, type, 1);
+    }
+
+    /**
+     * {@link #read(TensorSource, MambaConfig, WeightType)} on {@code threads} threads: the large
+     * matrices are read and packed by that many threads of the load's own, each matrix whole, so the
+     * result is the same bits; the heap then holds up to one fp32 matrix per thread.
+     */
+    public static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type, int threads) {
         Objects.requireNonNull(type, "type");
-        return read(src, config, type, (stored, shape, data) -> pack(data.get(), type));
+        return read(src, config, type, threads, (stored, shape, data) -> pack(data.get(), type));
     }
 
     /**
@@ -106,9 +115,20 @@ public final class InferenceWeights {
      */
     public static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type, OffHeapMatrices store,
                                         boolean map) {
+        return read(src, config, type, store, map, 1);
+    }
+
+    /**
+     * {@link #read(TensorSource, MambaConfig, WeightType, OffHeapMatrices, boolean)} on {@code threads}
+     * threads of the load's own, each large matrix made whole by one of them (the same bits). When it
+     * throws, no thread of the load is still writing into {@code store}.
+     */
+    public static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type, OffHeapMatrices store,
+                                        boolean map, int threads) {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(store, "store");
-        return read(src, config, type, (stored, shape, data) -> offHeap(src, stored, shape, data, type, store, map));
+        return read(src, config, type, threads,
+                (stored, shape, data) -> offHeap(src, stored, shape, data, type, store, map));
     }
 
     /** Makes one large matrix of its name in the source, its validated shape and its (lazy) fp32 data. */
@@ -117,23 +137,29 @@ public final class InferenceWeights {
         PackedMatrix make(String stored, int[] shape, Supplier<FloatTensor> data);
     }
 
-    private static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type, MatrixMaker maker) {
+    private static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type, int threads,
+                                         MatrixMaker maker) {
         MambaConfig c = config;
         PackedMatrix[][] projections = new PackedMatrix[c.nLayer()][4];
         Map<String, FloatTensor> small = new HashMap<>();
         PackedMatrix[] embeddingAndHead = new PackedMatrix[2];
-        Checkpoints.visitEach(src, c, (name, stored, shape, data) -> {
-            int projection = PROJECTIONS.indexOf(projectionName(name));
-            if (name.equals("backbone.embeddings.weight")) {
-                embeddingAndHead[0] = maker.make(stored, shape, data);
-            } else if (name.equals("lm_head.weight")) {
-                embeddingAndHead[1] = maker.make(stored, shape, data);
-            } else if (projection >= 0) {
-                projections[layerIndex(name)][projection] = maker.make(stored, shape, data);
-            } else {
-                small.put(name, data.get());
-            }
-        });
+        try (MatrixLoads loads = new MatrixLoads(threads)) {
+            Checkpoints.visitEach(src, c, (name, stored, shape, data) -> {
+                int projection = PROJECTIONS.indexOf(projectionName(name));
+                Supplier<PackedMatrix> make = () -> maker.make(stored, shape, data);
+                if (name.equals("backbone.embeddings.weight")) {
+                    loads.submit(make, m -> embeddingAndHead[0] = m);
+                } else if (name.equals("lm_head.weight")) {
+                    loads.submit(make, m -> embeddingAndHead[1] = m);
+                } else if (projection >= 0) {
+                    int layer = layerIndex(name);
+                    loads.submit(make, m -> projections[layer][projection] = m);
+                } else {
+                    small.put(name, data.get()); // the small tensors on this thread, meanwhile
+                }
+            });
+            loads.finish();
+        }
         LayerMatrices[] layers = new LayerMatrices[c.nLayer()];
         LayerWeights[] vectors = new LayerWeights[c.nLayer()];
         for (int l = 0; l < layers.length; l++) {

@@ -124,6 +124,23 @@ class OffHeapModelTest {
         }
     }
 
+    /**
+     * The large matrices are made on the load's own threads, one matrix per thread at a time
+     * ({@link MatrixLoads}): any thread count gives the same bits, on the heap and off it.
+     */
+    @ParameterizedTest
+    @EnumSource(WeightType.class)
+    void theThreadsThatLoadAModelDoNotChangeItsBits(WeightType type) {
+        for (WeightMemory memory : WeightMemory.values()) {
+            try (CpuMamba one = (CpuMamba) Mamba.load(TINY, new CpuOptions(1, type).withWeightMemory(memory));
+                 CpuMamba three = (CpuMamba) Mamba.load(TINY, new CpuOptions(3, type).withWeightMemory(memory))) {
+                assertEquals(one.offHeapBytes(), three.offHeapBytes(), type + " " + memory);
+                assertEquals(one.mappedBytes(), three.mappedBytes(), type + " " + memory);
+                assertSameBits(one, three, type + " " + memory + ", loaded on 1 and 3 threads");
+            }
+        }
+    }
+
     /** A bf16 checkpoint loaded as bf16: the zero-copy mapping of bf16 bit patterns. */
     @Test
     void aBf16CheckpointIsMappedAsItIsStored(@TempDir Path dir) throws IOException {

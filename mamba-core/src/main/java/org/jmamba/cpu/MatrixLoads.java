@@ -1,0 +1,149 @@
+package org.jmamba.cpu;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.jmamba.kernels.PackedMatrix;
+
+/**
+ * Makes the large matrices of one load on a few threads of its own, while the loading thread goes
+ * on through the checkpoint. Each matrix is made whole by one thread (read, converted or copied, in
+ * the same operations as on one thread), so the result is the same bits whatever the count.
+ *
+ * <p>Why threads: making a matrix is mostly first touches of new memory and, for bf16 and int8,
+ * rounding or quantising, and both go about twice as fast on two cores (on the 2-core build
+ * machine, allocating 54 in_proj-sized segments took 0.58–0.80 s on two threads against
+ * 1.18–1.32 s on one: docs/benchmarks.md, "Loading and memory"). A task reads its tensor only when it
+ * runs, so at most one fp32 tensor per thread is on the heap at a time.
+ *
+ * <p>{@link #finish} hands each matrix to its consumer on the calling thread, in the order they
+ * were submitted, or throws the failure of the first matrix in that order that failed: the same
+ * error as a load on one thread would report. After a failure the matrices not yet started are
+ * cancelled; {@link #close} waits for the ones running (never interrupting them: an interrupted
+ * {@code FileChannel} read closes its channel), so that the caller may free the memory they write
+ * into as soon as it returns.
+ */
+final class MatrixLoads implements AutoCloseable {
+    /** Null when one thread: each matrix is then made at once, on the calling thread. */
+    private final ExecutorService pool;
+    private final List<Future<PackedMatrix>> made = new ArrayList<>();
+    private final List<Consumer<PackedMatrix>> sinks = new ArrayList<>();
+
+    /** Makes matrices on {@code threads} threads (1: on the calling thread, as submitted). */
+    MatrixLoads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        if (threads == 1) {
+            pool = null;
+        } else {
+            AtomicInteger n = new AtomicInteger();
+            pool = Executors.newFixedThreadPool(threads, r -> {
+                Thread t = new Thread(r, "jmamba-load-" + n.incrementAndGet());
+                t.setDaemon(true); // a load abandoned by an Error never keeps the JVM alive
+                return t;
+            });
+        }
+    }
+
+    /** Makes one matrix (now, or on a thread of the load) and later hands it to {@code sink}. */
+    void submit(Supplier<PackedMatrix> maker, Consumer<PackedMatrix> sink) {
+        if (pool == null) {
+            sink.accept(maker.get()); // one thread: exactly the sequential load
+            return;
+        }
+        made.add(pool.submit(maker::get));
+        sinks.add(sink);
+    }
+
+    /**
+     * Waits for every matrix and hands each to its sink, in submission order; throws the first
+     * failure in that order (as it was thrown: a {@link org.jmamba.io.CheckpointException} stays one).
+     */
+    void finish() {
+        RuntimeException failure = null;
+        Error error = null;
+        for (int i = 0; i < made.size(); i++) {
+            try {
+                PackedMatrix m = getUninterruptibly(made.get(i));
+                if (failure == null && error == null) {
+                    sinks.get(i).accept(m);
+                }
+            } catch (CancellationException e) {
+                // cancelled after an earlier failure: that one is reported
+            } catch (ExecutionException e) {
+                if (failure == null && error == null) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof Error err) {
+                        error = err;
+                    } else if (cause instanceof RuntimeException re) {
+                        failure = re;
+                    } else {
+                        failure = new IllegalStateException("loading a matrix failed: " + cause, cause);
+                    }
+                    cancelFrom(i + 1);
+                }
+            }
+        }
+        if (error != null) {
+            throw error;
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Cancels what has not started; waits for what is running; stops the threads. */
+    @Override
+    public void close() {
+        if (pool == null) {
+            return;
+        }
+        cancelFrom(0);
+        pool.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (pool.awaitTermination(1, TimeUnit.MINUTES)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                interrupted = true; // the memory the running tasks write into must outlive them
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void cancelFrom(int first) {
+        for (int j = first; j < made.size(); j++) {
+            made.get(j).cancel(false);
+        }
+    }
+
+    private static <T> T getUninterruptibly(Future<T> f) throws ExecutionException {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return f.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

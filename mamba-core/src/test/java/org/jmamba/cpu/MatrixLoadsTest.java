@@ -1,0 +1,147 @@
+package org.jmamba.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jmamba.io.CheckpointException;
+import org.jmamba.kernels.PackedMatrix;
+import org.jmamba.kernels.WeightType;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link MatrixLoads}: matrices reach their sinks in submission order on the calling thread; a
+ * failure is the first one in submission order, thrown as it was; after a failure nothing of the
+ * load still runs once it is closed.
+ */
+class MatrixLoadsTest {
+
+    private static PackedMatrix matrix(float value) {
+        return PackedMatrix.pack(new float[] {value, value}, 1, 2, WeightType.F32);
+    }
+
+    private static float first(PackedMatrix m) {
+        float[] out = new float[2];
+        m.row(0, out, 0);
+        return out[0];
+    }
+
+    @Test
+    void matricesReachTheirSinksInOrderOnTheCallingThread() {
+        for (int threads : new int[] {1, 2, 5}) {
+            List<Float> got = Collections.synchronizedList(new ArrayList<>());
+            List<Thread> sinkThreads = Collections.synchronizedList(new ArrayList<>());
+            try (MatrixLoads loads = new MatrixLoads(threads)) {
+                for (int i = 0; i < 20; i++) {
+                    float v = i;
+                    long sleep = (20 - i) % 4; // later ones finish first
+                    loads.submit(() -> {
+                        sleepMs(sleep);
+                        return matrix(v);
+                    }, m -> {
+                        got.add(first(m));
+                        sinkThreads.add(Thread.currentThread());
+                    });
+                }
+                loads.finish();
+            }
+            float[] want = new float[20];
+            for (int i = 0; i < 20; i++) {
+                want[i] = i;
+            }
+            float[] have = new float[got.size()];
+            for (int i = 0; i < have.length; i++) {
+                have[i] = got.get(i);
+            }
+            assertArrayEquals(want, have, threads + " threads");
+            for (Thread t : sinkThreads) {
+                assertSame(Thread.currentThread(), t, "sinks run on the caller");
+            }
+        }
+    }
+
+    @Test
+    void oneThreadMakesEachMatrixAtOnceOnTheCallingThread() {
+        List<Thread> makers = new ArrayList<>();
+        try (MatrixLoads loads = new MatrixLoads(1)) {
+            loads.submit(() -> {
+                makers.add(Thread.currentThread());
+                return matrix(1);
+            }, m -> { });
+            assertEquals(List.of(Thread.currentThread()), makers, "made before submit returned");
+            loads.finish();
+        }
+    }
+
+    /** The second matrix fails late, the fourth at once: the second's exception is the one thrown, as itself. */
+    @Test
+    void theFirstFailureInSubmissionOrderIsThrownAsItWas() {
+        for (int round = 0; round < 5; round++) {
+            CheckpointException late = new CheckpointException(java.nio.file.Path.of("m.safetensors"), "second: late");
+            CheckpointException early = new CheckpointException(java.nio.file.Path.of("m.safetensors"), "fourth: early");
+            CheckpointException e;
+            try (MatrixLoads loads = new MatrixLoads(4)) {
+                loads.submit(() -> matrix(0), m -> { });
+                loads.submit(() -> {
+                    sleepMs(50);
+                    throw late;
+                }, m -> { });
+                loads.submit(() -> matrix(2), m -> { });
+                loads.submit(() -> {
+                    throw early;
+                }, m -> { });
+                e = assertThrows(CheckpointException.class, loads::finish);
+            }
+            assertSame(late, e, "round " + round);
+        }
+        try (MatrixLoads loads = new MatrixLoads(2)) {
+            OutOfMemoryError oom = new OutOfMemoryError("test");
+            loads.submit(() -> {
+                throw oom;
+            }, m -> { });
+            assertSame(oom, assertThrows(OutOfMemoryError.class, loads::finish), "an Error stays itself");
+        }
+    }
+
+    /** After a failure, closing waits for the matrix still being made: its memory may be freed right after. */
+    @Test
+    void closeWaitsForWhatIsRunningAndCancelsTheRest() throws InterruptedException {
+        AtomicBoolean slowDone = new AtomicBoolean();
+        CountDownLatch slowStarted = new CountDownLatch(1);
+        MatrixLoads loads = new MatrixLoads(2);
+        try (loads) {
+            loads.submit(() -> {
+                throw new IllegalStateException("fails at once");
+            }, m -> { });
+            loads.submit(() -> {
+                slowStarted.countDown();
+                sleepMs(300);
+                slowDone.set(true);
+                return matrix(1);
+            }, m -> { });
+            assertTrue(slowStarted.await(10, TimeUnit.SECONDS));
+            for (int i = 0; i < 50; i++) {
+                loads.submit(() -> matrix(2), m -> { });
+            }
+            assertThrows(IllegalStateException.class, loads::finish);
+        }
+        assertTrue(slowDone.get(), "close returned only after the running matrix was made");
+        assertThrows(IllegalArgumentException.class, () -> new MatrixLoads(0));
+    }
+
+    private static void sleepMs(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

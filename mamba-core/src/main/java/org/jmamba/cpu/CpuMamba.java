@@ -107,7 +107,8 @@ public final class CpuMamba implements SequenceModel {
      * </ul>
      * Except for an f32 model on the heap, the large matrices are read and made by
      * {@link CpuOptions#threads()} threads of the load's own (at most one per available processor),
-     * each matrix whole by one thread, while this thread reads the small tensors. All give the same logits, bit for bit, whatever the thread count.
+     * each matrix whole by one thread, while this thread reads the small tensors. All give the same
+     * logits, bit for bit, whatever the thread count.
      *
      * @throws org.jmamba.io.CheckpointException if the tensors do not match {@code config}
      */

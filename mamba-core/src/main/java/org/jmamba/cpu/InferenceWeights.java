@@ -144,7 +144,7 @@ public final class InferenceWeights {
         Map<String, FloatTensor> small = new HashMap<>();
         PackedMatrix[] embeddingAndHead = new PackedMatrix[2];
         try (MatrixLoads loads = new MatrixLoads(threads)) {
-            Checkpoints.visitEach(src, c, (name, stored, shape, data) -> {
+            loads.visit(() -> Checkpoints.visitEach(src, c, (name, stored, shape, data) -> {
                 int projection = PROJECTIONS.indexOf(projectionName(name));
                 Supplier<PackedMatrix> make = () -> maker.make(stored, shape, data);
                 if (name.equals("backbone.embeddings.weight")) {
@@ -157,8 +157,7 @@ public final class InferenceWeights {
                 } else {
                     small.put(name, data.get()); // the small tensors on this thread, meanwhile
                 }
-            });
-            loads.finish();
+            }));
         }
         LayerMatrices[] layers = new LayerMatrices[c.nLayer()];
         LayerWeights[] vectors = new LayerWeights[c.nLayer()];

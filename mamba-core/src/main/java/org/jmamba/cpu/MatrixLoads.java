@@ -26,7 +26,8 @@ import org.jmamba.kernels.PackedMatrix;
  *
  * <p>{@link #finish} hands each matrix to its consumer on the calling thread, in the order they
  * were submitted, or throws the failure of the first matrix in that order that failed: the same
- * error as a load on one thread would report. After a failure the matrices not yet started are
+ * error as a load on one thread would report ({@link #visit} keeps that true when the walk through
+ * the checkpoint fails too). After a failure the matrices not yet started are
  * cancelled; {@link #close} waits for the ones running (never interrupting them: an interrupted
  * {@code FileChannel} read closes its channel), so that the caller may free the memory they write
  * into as soon as it returns.
@@ -62,6 +63,26 @@ final class MatrixLoads implements AutoCloseable {
         }
         made.add(pool.submit(maker::get));
         sinks.add(sink);
+    }
+
+    /**
+     * Runs {@code visit} (the walk through the checkpoint that submits the matrices), then
+     * {@link #finish}. If the walk itself fails (a small tensor it reads), a matrix submitted before
+     * that point which failed too is reported instead, as a load on one thread would have met it first.
+     */
+    void visit(Runnable visit) {
+        try {
+            visit.run();
+        } catch (RuntimeException | Error e) {
+            try {
+                finish(); // everything submitted lies before the walk's failure in the checkpoint
+            } catch (RuntimeException | Error earlier) {
+                earlier.addSuppressed(e);
+                throw earlier;
+            }
+            throw e;
+        }
+        finish();
     }
 
     /**

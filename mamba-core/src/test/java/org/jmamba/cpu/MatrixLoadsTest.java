@@ -111,6 +111,39 @@ class MatrixLoadsTest {
         }
     }
 
+    /**
+     * The walk through the checkpoint fails at a small tensor after a matrix that failed too: the
+     * matrix's failure is the one a load on one thread would have met first.
+     */
+    @Test
+    void aMatrixFailureBeforeTheWalksOwnFailureWins() {
+        for (int threads : new int[] {1, 2}) {
+            IllegalStateException walk = new IllegalStateException("walk: a small tensor");
+            CheckpointException matrix = new CheckpointException(java.nio.file.Path.of("m.safetensors"), "matrix");
+            CheckpointException e;
+            try (MatrixLoads loads = new MatrixLoads(threads)) {
+                e = assertThrows(CheckpointException.class, () -> loads.visit(() -> {
+                    loads.submit(() -> matrix(0), m -> { });
+                    loads.submit(() -> {
+                        sleepMs(30);
+                        throw matrix;
+                    }, m -> { });
+                    throw walk;
+                }));
+            }
+            assertSame(matrix, e, threads + " threads");
+            if (threads > 1) {
+                assertSame(walk, e.getSuppressed()[0]);
+            }
+            try (MatrixLoads loads = new MatrixLoads(threads)) {
+                assertSame(walk, assertThrows(IllegalStateException.class, () -> loads.visit(() -> {
+                    loads.submit(() -> matrix(0), m -> { });
+                    throw walk;
+                })), "no matrix failed: the walk's own failure");
+            }
+        }
+    }
+
     /** After a failure, closing waits for the matrix still being made: its memory may be freed right after. */
     @Test
     void closeWaitsForWhatIsRunningAndCancelsTheRest() throws InterruptedException {

@@ -102,13 +102,12 @@ public final class CpuMamba implements SequenceModel {
      *       memory-mapped from the file (zero copy) instead of copied.</li>
      *   <li>{@link WeightMemory#HEAP}: a bf16 or int8 model packs each large matrix as it is read
      *       ({@link InferenceWeights#read}), so loading never holds the fp32 model, only the packed
-     *       one and one fp32 matrix per loading thread at a time. An f32 model keeps its weights as
-     *       the trainable master, as {@link #forInference(MambaWeights, CpuOptions)} does.</li>
+     *       one and one fp32 matrix per loading thread at a time. An f32 model keeps the arrays it
+     *       read as the trainable master, as {@link #forInference(MambaWeights, CpuOptions)} does.</li>
      * </ul>
-     * Except for an f32 model on the heap, the large matrices are read and made by
+     * The large matrices (every tensor, for an f32 model on the heap) are read and made by
      * {@link CpuOptions#threads()} threads of the load's own (at most one per available processor),
-     * each matrix whole by one thread, while this thread reads the small tensors. All give the same
-     * logits, bit for bit, whatever the thread count.
+     * each whole by one thread. All give the same logits, bit for bit, whatever the thread count.
      *
      * @throws org.jmamba.io.CheckpointException if the tensors do not match {@code config}
      */
@@ -132,7 +131,7 @@ public final class CpuMamba implements SequenceModel {
             }
         }
         if (options.weightType() == WeightType.F32) {
-            return forInference(Checkpoints.readWeights(src, config), options);
+            return forInference(Checkpoints.readWeights(src, config, loadThreads(options)), options);
         }
         return logged(new CpuMamba(null, InferenceWeights.read(src, config, options.weightType(), loadThreads(options)),
                 options), options);

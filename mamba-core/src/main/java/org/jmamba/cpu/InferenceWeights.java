@@ -16,6 +16,7 @@ import org.jmamba.io.CheckpointException;
 import org.jmamba.io.Checkpoints;
 import org.jmamba.io.DType;
 import org.jmamba.io.FileRegion;
+import org.jmamba.io.ParallelLoads;
 import org.jmamba.io.TensorInfo;
 import org.jmamba.io.TensorSource;
 import org.jmamba.kernels.OffHeapMatrices;
@@ -143,7 +144,7 @@ public final class InferenceWeights {
         PackedMatrix[][] projections = new PackedMatrix[c.nLayer()][4];
         Map<String, FloatTensor> small = new HashMap<>();
         PackedMatrix[] embeddingAndHead = new PackedMatrix[2];
-        try (MatrixLoads loads = new MatrixLoads(threads)) {
+        try (ParallelLoads<PackedMatrix> loads = new ParallelLoads<>(threads)) {
             loads.visit(() -> Checkpoints.visitEach(src, c, (name, stored, shape, data) -> {
                 int projection = PROJECTIONS.indexOf(projectionName(name));
                 Supplier<PackedMatrix> make = () -> maker.make(stored, shape, data);

@@ -114,8 +114,19 @@ public final class Checkpoints {
      * shapes are validated before any data is read.
      */
     public static MambaWeights readWeights(TensorSource src, MambaConfig config) {
+        return readWeights(src, config, 1);
+    }
+
+    /**
+     * {@link #readWeights(TensorSource, MambaConfig)} with the tensors read by {@code threads}
+     * threads of the load's own ({@link ParallelLoads}): the same arrays, bit for bit; the first
+     * failure in the checkpoint's order is the one thrown.
+     */
+    public static MambaWeights readWeights(TensorSource src, MambaConfig config, int threads) {
         Map<String, FloatTensor> t = new HashMap<>();
-        readEach(src, config, t::put);
+        try (ParallelLoads<FloatTensor> loads = new ParallelLoads<>(threads)) {
+            loads.visit(() -> visitEach(src, config, (name, stored, shape, data) -> loads.submit(data, x -> t.put(name, x))));
+        }
         List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < config.nLayer(); i++) {
             String p = "backbone.layers." + i + ".";

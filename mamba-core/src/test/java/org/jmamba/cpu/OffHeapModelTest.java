@@ -126,7 +126,7 @@ class OffHeapModelTest {
 
     /**
      * The large matrices are made on the load's own threads, one matrix per thread at a time
-     * ({@link MatrixLoads}): any thread count gives the same bits, on the heap and off it.
+     * ({@link org.jmamba.io.ParallelLoads}): any thread count gives the same bits, on the heap and off it.
      */
     @ParameterizedTest
     @EnumSource(WeightType.class)

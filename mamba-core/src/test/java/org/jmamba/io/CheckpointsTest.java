@@ -65,6 +65,22 @@ class CheckpointsTest {
         assertNull(hf.weights().untiedHead());
     }
 
+    /** Tensors read on several threads of the load's own are the same arrays, for every kind of source. */
+    @Test
+    void readingOnSeveralThreadsGivesTheSameWeights() {
+        MambaConfig c = Checkpoints.load(TINY).config();
+        for (Path weights : List.of(TINY.resolve("model.safetensors"), TINY.resolve("model-bf16.safetensors"),
+                SSM.resolve("model.safetensors"), SSM.resolve("pytorch_model.bin"))) {
+            try (TensorSource src = Checkpoints.openWeights(weights)) {
+                MambaConfig config = weights.startsWith(SSM) ? ConfigJson.read(SSM.resolve("config.json")).config() : c;
+                MambaWeights one = Checkpoints.readWeights(src, config, 1);
+                for (int threads : new int[] {2, 5}) {
+                    assertSameWeights(one, Checkpoints.readWeights(src, config, threads));
+                }
+            }
+        }
+    }
+
     @Test
     void loadedValuesAreTheStoredFloats() {
         Checkpoint hf = Checkpoints.load(TINY);

@@ -1,4 +1,4 @@
-package org.jmamba.cpu;
+package org.jmamba.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,17 +12,16 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.jmamba.io.CheckpointException;
 import org.jmamba.kernels.PackedMatrix;
 import org.jmamba.kernels.WeightType;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link MatrixLoads}: matrices reach their sinks in submission order on the calling thread; a
+ * {@link ParallelLoads}: matrices reach their sinks in submission order on the calling thread; a
  * failure is the first one in submission order, thrown as it was; after a failure nothing of the
  * load still runs once it is closed.
  */
-class MatrixLoadsTest {
+class ParallelLoadsTest {
 
     private static PackedMatrix matrix(float value) {
         return PackedMatrix.pack(new float[] {value, value}, 1, 2, WeightType.F32);
@@ -39,7 +38,7 @@ class MatrixLoadsTest {
         for (int threads : new int[] {1, 2, 5}) {
             List<Float> got = Collections.synchronizedList(new ArrayList<>());
             List<Thread> sinkThreads = Collections.synchronizedList(new ArrayList<>());
-            try (MatrixLoads loads = new MatrixLoads(threads)) {
+            try (ParallelLoads<PackedMatrix> loads = new ParallelLoads<PackedMatrix>(threads)) {
                 for (int i = 0; i < 20; i++) {
                     float v = i;
                     long sleep = (20 - i) % 4; // later ones finish first
@@ -71,7 +70,7 @@ class MatrixLoadsTest {
     @Test
     void oneThreadMakesEachMatrixAtOnceOnTheCallingThread() {
         List<Thread> makers = new ArrayList<>();
-        try (MatrixLoads loads = new MatrixLoads(1)) {
+        try (ParallelLoads<PackedMatrix> loads = new ParallelLoads<PackedMatrix>(1)) {
             loads.submit(() -> {
                 makers.add(Thread.currentThread());
                 return matrix(1);
@@ -88,7 +87,7 @@ class MatrixLoadsTest {
             CheckpointException late = new CheckpointException(java.nio.file.Path.of("m.safetensors"), "second: late");
             CheckpointException early = new CheckpointException(java.nio.file.Path.of("m.safetensors"), "fourth: early");
             CheckpointException e;
-            try (MatrixLoads loads = new MatrixLoads(4)) {
+            try (ParallelLoads<PackedMatrix> loads = new ParallelLoads<PackedMatrix>(4)) {
                 loads.submit(() -> matrix(0), m -> { });
                 loads.submit(() -> {
                     sleepMs(50);
@@ -102,7 +101,7 @@ class MatrixLoadsTest {
             }
             assertSame(late, e, "round " + round);
         }
-        try (MatrixLoads loads = new MatrixLoads(2)) {
+        try (ParallelLoads<PackedMatrix> loads = new ParallelLoads<PackedMatrix>(2)) {
             OutOfMemoryError oom = new OutOfMemoryError("test");
             loads.submit(() -> {
                 throw oom;
@@ -121,7 +120,7 @@ class MatrixLoadsTest {
             IllegalStateException walk = new IllegalStateException("walk: a small tensor");
             CheckpointException matrix = new CheckpointException(java.nio.file.Path.of("m.safetensors"), "matrix");
             CheckpointException e;
-            try (MatrixLoads loads = new MatrixLoads(threads)) {
+            try (ParallelLoads<PackedMatrix> loads = new ParallelLoads<PackedMatrix>(threads)) {
                 e = assertThrows(CheckpointException.class, () -> loads.visit(() -> {
                     loads.submit(() -> matrix(0), m -> { });
                     loads.submit(() -> {
@@ -135,7 +134,7 @@ class MatrixLoadsTest {
             if (threads > 1) {
                 assertSame(walk, e.getSuppressed()[0]);
             }
-            try (MatrixLoads loads = new MatrixLoads(threads)) {
+            try (ParallelLoads<PackedMatrix> loads = new ParallelLoads<PackedMatrix>(threads)) {
                 assertSame(walk, assertThrows(IllegalStateException.class, () -> loads.visit(() -> {
                     loads.submit(() -> matrix(0), m -> { });
                     throw walk;
@@ -149,7 +148,7 @@ class MatrixLoadsTest {
     void closeWaitsForWhatIsRunningAndCancelsTheRest() throws InterruptedException {
         AtomicBoolean slowDone = new AtomicBoolean();
         CountDownLatch slowStarted = new CountDownLatch(1);
-        MatrixLoads loads = new MatrixLoads(2);
+        ParallelLoads<PackedMatrix> loads = new ParallelLoads<PackedMatrix>(2);
         try (loads) {
             loads.submit(() -> {
                 throw new IllegalStateException("fails at once");
@@ -167,7 +166,7 @@ class MatrixLoadsTest {
             assertThrows(IllegalStateException.class, loads::finish);
         }
         assertTrue(slowDone.get(), "close returned only after the running matrix was made");
-        assertThrows(IllegalArgumentException.class, () -> new MatrixLoads(0));
+        assertThrows(IllegalArgumentException.class, () -> new ParallelLoads<PackedMatrix>(0));
     }
 
     private static void sleepMs(long ms) {

@@ -1,4 +1,4 @@
-package org.jmamba.cpu;
+package org.jmamba.io;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,35 +11,37 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.jmamba.kernels.PackedMatrix;
 
 /**
- * Makes the large matrices of one load on a few threads of its own, while the loading thread goes
- * on through the checkpoint. Each matrix is made whole by one thread (read, converted or copied, in
- * the same operations as on one thread), so the result is the same bits whatever the count.
+ * Makes the tensors or matrices of one load on a few threads of its own, while the loading thread
+ * goes on through the checkpoint ({@link Checkpoints#visitEach}). Each item is made whole by one
+ * thread (read, converted or copied, in the same operations as on one thread), so the result is the
+ * same bits whatever the count.
  *
- * <p>Why threads: making a matrix is mostly first touches of new memory and, for bf16 and int8,
- * rounding or quantising, and both go about twice as fast on two cores (on the 2-core build
+ * <p>Why threads: making a large tensor is mostly first touches of new memory and, for bf16 and
+ * int8, rounding or quantising, and both go about twice as fast on two cores (on the 2-core build
  * machine, allocating 54 in_proj-sized segments took 0.58–0.80 s on two threads against
- * 1.18–1.32 s on one: docs/benchmarks.md, "Loading and memory"). A task reads its tensor only when it
- * runs, so at most one fp32 tensor per thread is on the heap at a time.
+ * 1.18–1.32 s on one: docs/benchmarks.md, "Loading and memory"). A task reads its tensor only when
+ * it runs, so at most one fp32 tensor per thread is on the heap at a time.
  *
- * <p>{@link #finish} hands each matrix to its consumer on the calling thread, in the order they
- * were submitted, or throws the failure of the first matrix in that order that failed: the same
- * error as a load on one thread would report ({@link #visit} keeps that true when the walk through
- * the checkpoint fails too). After a failure the matrices not yet started are
- * cancelled; {@link #close} waits for the ones running (never interrupting them: an interrupted
- * {@code FileChannel} read closes its channel), so that the caller may free the memory they write
- * into as soon as it returns.
+ * <p>{@link #finish} hands each item to its sink on the calling thread, in the order they were
+ * submitted, or throws the failure of the first item in that order that failed: the same error as
+ * a load on one thread would report ({@link #visit} keeps that true when the walk through the
+ * checkpoint fails too). After a failure the items not yet started are cancelled; {@link #close}
+ * waits for the ones running (never interrupting them: an interrupted {@code FileChannel} read
+ * closes its channel), so that the caller may free the memory they write into as soon as it
+ * returns.
+ *
+ * @param <T> what one task makes
  */
-final class MatrixLoads implements AutoCloseable {
-    /** Null when one thread: each matrix is then made at once, on the calling thread. */
+public final class ParallelLoads<T> implements AutoCloseable {
+    /** Null when one thread: each item is then made at once, on the calling thread. */
     private final ExecutorService pool;
-    private final List<Future<PackedMatrix>> made = new ArrayList<>();
-    private final List<Consumer<PackedMatrix>> sinks = new ArrayList<>();
+    private final List<Future<T>> made = new ArrayList<>();
+    private final List<Consumer<T>> sinks = new ArrayList<>();
 
-    /** Makes matrices on {@code threads} threads (1: on the calling thread, as submitted). */
-    MatrixLoads(int threads) {
+    /** Makes items on {@code threads} threads (1: on the calling thread, as submitted). */
+    public ParallelLoads(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
@@ -55,8 +57,8 @@ final class MatrixLoads implements AutoCloseable {
         }
     }
 
-    /** Makes one matrix (now, or on a thread of the load) and later hands it to {@code sink}. */
-    void submit(Supplier<PackedMatrix> maker, Consumer<PackedMatrix> sink) {
+    /** Makes one item (now, or on a thread of the load) and later hands it to {@code sink}. */
+    public void submit(Supplier<T> maker, Consumer<T> sink) {
         if (pool == null) {
             sink.accept(maker.get()); // one thread: exactly the sequential load
             return;
@@ -66,11 +68,11 @@ final class MatrixLoads implements AutoCloseable {
     }
 
     /**
-     * Runs {@code visit} (the walk through the checkpoint that submits the matrices), then
-     * {@link #finish}. If the walk itself fails (a small tensor it reads), a matrix submitted before
+     * Runs {@code visit} (the walk through the checkpoint that submits the items), then
+     * {@link #finish}. If the walk itself fails (a small tensor it reads), an item submitted before
      * that point which failed too is reported instead, as a load on one thread would have met it first.
      */
-    void visit(Runnable visit) {
+    public void visit(Runnable visit) {
         try {
             visit.run();
         } catch (RuntimeException | Error e) {
@@ -86,15 +88,15 @@ final class MatrixLoads implements AutoCloseable {
     }
 
     /**
-     * Waits for every matrix and hands each to its sink, in submission order; throws the first
-     * failure in that order (as it was thrown: a {@link org.jmamba.io.CheckpointException} stays one).
+     * Waits for every item and hands each to its sink, in submission order; throws the first
+     * failure in that order (as it was thrown: a {@link CheckpointException} stays one).
      */
-    void finish() {
+    public void finish() {
         RuntimeException failure = null;
         Error error = null;
         for (int i = 0; i < made.size(); i++) {
             try {
-                PackedMatrix m = getUninterruptibly(made.get(i));
+                T m = getUninterruptibly(made.get(i));
                 if (failure == null && error == null) {
                     sinks.get(i).accept(m);
                 }
@@ -108,7 +110,7 @@ final class MatrixLoads implements AutoCloseable {
                     } else if (cause instanceof RuntimeException re) {
                         failure = re;
                     } else {
-                        failure = new IllegalStateException("loading a matrix failed: " + cause, cause);
+                        failure = new IllegalStateException("loading failed: " + cause, cause);
                     }
                     cancelFrom(i + 1);
                 }

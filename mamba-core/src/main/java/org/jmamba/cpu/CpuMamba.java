@@ -106,8 +106,8 @@ public final class CpuMamba implements SequenceModel {
      *       read as the trainable master, as {@link #forInference(MambaWeights, CpuOptions)} does.</li>
      * </ul>
      * The large matrices (every tensor, for an f32 model on the heap) are read and made by
-     * {@link CpuOptions#threads()} threads of the load's own (at most one per available processor),
-     * each whole by one thread. All give the same logits, bit for bit, whatever the thread count.
+     * {@link CpuOptions#threads()} threads of the load's own (at most one per available processor, and
+     * four), each whole by one thread. All give the same logits, bit for bit, whatever the thread count.
      *
      * @throws org.jmamba.io.CheckpointException if the tensors do not match {@code config}
      */
@@ -138,11 +138,17 @@ public final class CpuMamba implements SequenceModel {
     }
 
     /**
-     * How many threads make a loaded model's matrices: the model's, but no more than the machine's
-     * processors, since each holds up to one fp32 matrix on the heap while it works.
+     * The most threads a load uses. Each may hold one fp32 tensor on the heap while it converts it
+     * (up to 309 MB for the 790m shape's embedding), so a load on a large machine must not need many
+     * times the heap of a load on one thread; two already did most of what threads gain here
+     * (docs/benchmarks.md, "Loading and memory").
      */
+    static final int MAX_LOAD_THREADS = 4;
+
+    /** How many threads make a loaded model's matrices: the model's, at most one per processor and {@link #MAX_LOAD_THREADS}. */
     static int loadThreads(CpuOptions options) {
-        return Math.min(options.threads(), Math.max(1, Runtime.getRuntime().availableProcessors()));
+        int processors = Math.max(1, Runtime.getRuntime().availableProcessors());
+        return Math.min(Math.min(options.threads(), processors), MAX_LOAD_THREADS);
     }
 
     /** Where a model loaded with {@code options} keeps its large matrices: the request, or the heap where it cannot be met. */

@@ -19,4 +19,13 @@ class CpuOptionsTest {
         assertEquals(WorkerPool.MAX_THREADS, new CpuOptions(WorkerPool.MAX_THREADS).threads()); // accepted, no pool made yet
         assertThrows(IllegalArgumentException.class, () -> CpuOptions.defaults().withThreads(WorkerPool.MAX_THREADS + 1));
     }
+
+    /** A load uses the model's threads, but never more than the processors or four (each may hold an fp32 tensor). */
+    @Test
+    void aLoadUsesAFewThreadsAtMost() {
+        int processors = Runtime.getRuntime().availableProcessors();
+        assertEquals(1, CpuMamba.loadThreads(new CpuOptions(1)));
+        assertEquals(Math.min(2, Math.min(processors, CpuMamba.MAX_LOAD_THREADS)), CpuMamba.loadThreads(new CpuOptions(2)));
+        assertEquals(Math.min(processors, CpuMamba.MAX_LOAD_THREADS), CpuMamba.loadThreads(new CpuOptions(WorkerPool.MAX_THREADS)));
+    }
 }

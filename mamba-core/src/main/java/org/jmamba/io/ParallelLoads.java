@@ -32,6 +32,9 @@ import java.util.function.Supplier;
  * closes its channel), so that the caller may free the memory they write into as soon as it
  * returns.
  *
+ * <p>One loading thread drives an instance ({@link #submit}, {@link #visit}, {@link #finish},
+ * {@link #close}); it is not for sharing between callers.
+ *
  * @param <T> what one task makes
  */
 public final class ParallelLoads<T> implements AutoCloseable {

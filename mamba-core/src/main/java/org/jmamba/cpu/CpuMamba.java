@@ -102,7 +102,8 @@ public final class CpuMamba implements SequenceModel {
      *       memory-mapped from the file (zero copy) instead of copied.</li>
      *   <li>{@link WeightMemory#HEAP}: a bf16 or int8 model packs each large matrix as it is read
      *       ({@link InferenceWeights#read}), so loading never holds the fp32 model, only the packed
-     *       one and one fp32 matrix per loading thread at a time. An f32 model keeps the arrays it
+     *       one and the fp32 matrices being packed, which together stay within the largest one. An
+     *       f32 model keeps the arrays it
      *       read as the trainable master, as {@link #forInference(MambaWeights, CpuOptions)} does.</li>
      * </ul>
      * The large matrices (every tensor, for an f32 model on the heap) are read and made by
@@ -138,10 +139,9 @@ public final class CpuMamba implements SequenceModel {
     }
 
     /**
-     * The most threads a load uses. Each may hold one fp32 tensor on the heap while it converts it
-     * (up to 309 MB for the 790m shape's embedding), so a load on a large machine must not need many
-     * times the heap of a load on one thread; two already did most of what threads gain here
-     * (docs/benchmarks.md, "Loading and memory").
+     * The most threads a load uses: two already did most of what threads gain here (first touches
+     * of memory, docs/benchmarks.md, "Loading and memory"), and each thread converting a tensor holds
+     * it as fp32 on the heap meanwhile (within one budget: {@link InferenceWeights#read}).
      */
     static final int MAX_LOAD_THREADS = 4;
 

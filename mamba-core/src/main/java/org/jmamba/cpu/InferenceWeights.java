@@ -94,11 +94,23 @@ public final class InferenceWeights {
     /**
      * {@link #read(TensorSource, MambaConfig, WeightType)} on {@code threads} threads: the large
      * matrices are read and packed by that many threads of the load's own, each matrix whole, so the
-     * result is the same bits; the heap then holds up to one fp32 matrix per thread.
+     * result is the same bits. The fp32 matrices being packed at once stay within the size of the
+     * largest one ({@link ParallelLoads#ParallelLoads(int, long)}): more than one thread may then need
+     * the heap of about one more matrix than a load on one thread, at its end.
      */
     public static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type, int threads) {
         Objects.requireNonNull(type, "type");
-        return read(src, config, type, threads, (stored, shape, data) -> pack(data.get(), type));
+        return read(src, config, type, threads, new MatrixMaker() {
+            @Override
+            public PackedMatrix make(String stored, int[] shape, Supplier<FloatTensor> data) {
+                return pack(data.get(), type);
+            }
+
+            @Override
+            public long heapTemporary(String stored, int[] shape) {
+                return fp32Bytes(shape); // read as fp32, then packed
+            }
+        });
     }
 
     /**
@@ -128,14 +140,41 @@ public final class InferenceWeights {
                                         boolean map, int threads) {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(store, "store");
-        return read(src, config, type, threads,
-                (stored, shape, data) -> offHeap(src, stored, shape, data, type, store, map));
+        return read(src, config, type, threads, new MatrixMaker() {
+            @Override
+            public PackedMatrix make(String stored, int[] shape, Supplier<FloatTensor> data) {
+                return offHeap(src, stored, shape, data, type, store, map);
+            }
+
+            @Override
+            public long heapTemporary(String stored, int[] shape) {
+                boolean asStored = src.fileRegion(stored).isPresent() && storedAs(src.info(stored).dtype(), type);
+                return asStored ? 0 : fp32Bytes(shape); // copied or mapped as stored, else read as fp32
+            }
+        });
     }
 
     /** Makes one large matrix of its name in the source, its validated shape and its (lazy) fp32 data. */
-    @FunctionalInterface
     private interface MatrixMaker {
         PackedMatrix make(String stored, int[] shape, Supplier<FloatTensor> data);
+
+        /** The fp32 temporary that making it holds on the heap, in bytes (0: none). */
+        long heapTemporary(String stored, int[] shape);
+    }
+
+    private static long fp32Bytes(int[] shape) {
+        return 4L * shape[0] * shape[1];
+    }
+
+    /**
+     * The largest fp32 matrix of {@code c}: the most a load on one thread holds on the heap beside
+     * the model, and the budget a load on several keeps to ({@link ParallelLoads}).
+     */
+    private static long largestMatrixBytes(MambaConfig c) {
+        long largest = Math.max((long) c.vocabSize() * c.dModel(), 2L * c.dInner() * c.dModel());
+        largest = Math.max(largest, (long) c.xProjOut() * c.dInner());
+        largest = Math.max(largest, (long) c.dInner() * c.dtRank());
+        return 4L * largest;
     }
 
     private static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type, int threads,
@@ -144,17 +183,19 @@ public final class InferenceWeights {
         PackedMatrix[][] projections = new PackedMatrix[c.nLayer()][4];
         Map<String, FloatTensor> small = new HashMap<>();
         PackedMatrix[] embeddingAndHead = new PackedMatrix[2];
-        try (ParallelLoads<PackedMatrix> loads = new ParallelLoads<>(threads)) {
+        try (ParallelLoads<PackedMatrix> loads = new ParallelLoads<>(threads, largestMatrixBytes(c))) {
             loads.visit(() -> Checkpoints.visitEach(src, c, (name, stored, shape, data) -> {
                 int projection = PROJECTIONS.indexOf(projectionName(name));
                 Supplier<PackedMatrix> make = () -> maker.make(stored, shape, data);
+                boolean large = projection >= 0 || name.equals("backbone.embeddings.weight") || name.equals("lm_head.weight");
+                long heap = large ? maker.heapTemporary(stored, shape) : 0;
                 if (name.equals("backbone.embeddings.weight")) {
-                    loads.submit(make, m -> embeddingAndHead[0] = m);
+                    loads.submit(make, heap, m -> embeddingAndHead[0] = m);
                 } else if (name.equals("lm_head.weight")) {
-                    loads.submit(make, m -> embeddingAndHead[1] = m);
+                    loads.submit(make, heap, m -> embeddingAndHead[1] = m);
                 } else if (projection >= 0) {
                     int layer = layerIndex(name);
-                    loads.submit(make, m -> projections[layer][projection] = m);
+                    loads.submit(make, heap, m -> projections[layer][projection] = m);
                 } else {
                     small.put(name, data.get()); // the small tensors on this thread, meanwhile
                 }

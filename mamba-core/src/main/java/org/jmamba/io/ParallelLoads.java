@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -22,7 +23,10 @@ import java.util.function.Supplier;
  * int8, rounding or quantising, and both go about twice as fast on two cores (on the 2-core build
  * machine, allocating 54 in_proj-sized segments took 0.58–0.80 s on two threads against
  * 1.18–1.32 s on one: docs/benchmarks.md, "Loading and memory"). A task reads its tensor only when
- * it runs, so at most one fp32 tensor per thread is on the heap at a time.
+ * it runs. With a heap budget ({@link #ParallelLoads(int, long)}), tasks that hold a temporary on
+ * the heap (an fp32 tensor being rounded or quantised) run together only while their temporaries
+ * fit in it; a budget of the largest single temporary keeps the load within the heap a load on one
+ * thread needs.
  *
  * <p>{@link #finish} hands each item to its sink on the calling thread, in the order they were
  * submitted, or throws the failure of the first item in that order that failed: the same error as
@@ -42,12 +46,29 @@ public final class ParallelLoads<T> implements AutoCloseable {
     private final ExecutorService pool;
     private final List<Future<T>> made = new ArrayList<>();
     private final List<Consumer<T>> sinks = new ArrayList<>();
+    /** Heap temporaries in KiB that running tasks may hold at once; null: no budget. Fair, so a large request is not passed over forever. */
+    private final Semaphore heapKiB;
+    private final int heapKiBTotal;
 
-    /** Makes items on {@code threads} threads (1: on the calling thread, as submitted). */
+    /** Makes items on {@code threads} threads (1: on the calling thread, as submitted), with no heap budget. */
     public ParallelLoads(int threads) {
+        this(threads, 0);
+    }
+
+    /**
+     * Makes items on {@code threads} threads; tasks submitted with a heap size ({@link #submit(Supplier,
+     * long, Consumer)}) run together only while those sizes add up to at most {@code heapBudget}
+     * bytes (a larger one runs alone). {@code heapBudget} 0: no budget.
+     */
+    public ParallelLoads(int threads, long heapBudget) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
+        if (heapBudget < 0) {
+            throw new IllegalArgumentException("heapBudget must be at least 0, got " + heapBudget);
+        }
+        heapKiBTotal = heapBudget == 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (heapBudget + 1023) / 1024);
+        heapKiB = heapBudget == 0 ? null : new Semaphore(heapKiBTotal, true);
         if (threads == 1) {
             pool = null;
         } else {
@@ -62,11 +83,33 @@ public final class ParallelLoads<T> implements AutoCloseable {
 
     /** Makes one item (now, or on a thread of the load) and later hands it to {@code sink}. */
     public void submit(Supplier<T> maker, Consumer<T> sink) {
+        submit(maker, 0, sink);
+    }
+
+    /**
+     * {@link #submit(Supplier, Consumer)} for a task that holds about {@code heapBytes} of temporaries
+     * on the heap while it runs: it waits, on its thread, until they fit in the budget.
+     */
+    public void submit(Supplier<T> maker, long heapBytes, Consumer<T> sink) {
+        if (heapBytes < 0) {
+            throw new IllegalArgumentException("heapBytes must be at least 0, got " + heapBytes);
+        }
         if (pool == null) {
             sink.accept(maker.get()); // one thread: exactly the sequential load
             return;
         }
-        made.add(pool.submit(maker::get));
+        int kib = heapKiB == null ? 0 : (int) Math.min(heapKiBTotal, (heapBytes + 1023) / 1024);
+        made.add(pool.submit(() -> {
+            if (kib == 0) {
+                return maker.get();
+            }
+            heapKiB.acquireUninterruptibly(kib);
+            try {
+                return maker.get();
+            } finally {
+                heapKiB.release(kib);
+            }
+        }));
         sinks.add(sink);
     }
 

@@ -143,6 +143,30 @@ class ParallelLoadsTest {
         }
     }
 
+    /** Tasks holding heap temporaries run together only while these fit the budget; a larger one runs alone. */
+    @Test
+    void theHeapBudgetBoundsWhatRunsTogether() {
+        java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        List<Float> got = new ArrayList<>();
+        try (ParallelLoads<PackedMatrix> loads = new ParallelLoads<>(4, 2048)) {
+            for (int i = 0; i < 12; i++) {
+                float v = i;
+                long heap = i == 5 ? 1 << 20 : 1024; // one request beyond the whole budget
+                loads.submit(() -> {
+                    most.accumulateAndGet(running.incrementAndGet(), Math::max);
+                    sleepMs(15);
+                    running.decrementAndGet();
+                    return matrix(v);
+                }, heap, m -> got.add(first(m)));
+            }
+            loads.finish();
+        }
+        assertEquals(12, got.size(), "every task ran, the oversized one too");
+        assertTrue(most.get() <= 2, "at most two 1 KiB temporaries in a 2 KiB budget, saw " + most.get());
+        assertThrows(IllegalArgumentException.class, () -> new ParallelLoads<PackedMatrix>(2, -1));
+    }
+
     /** After a failure, closing waits for the matrix still being made: its memory may be freed right after. */
     @Test
     void closeWaitsForWhatIsRunningAndCancelsTheRest() throws InterruptedException {

@@ -95,12 +95,13 @@ public final class InferenceWeights {
      * {@link #read(TensorSource, MambaConfig, WeightType)} on {@code threads} threads: the large
      * matrices are read and packed by that many threads of the load's own, each matrix whole, so the
      * result is the same bits. The fp32 matrices being packed at once stay within the size of the
-     * largest one ({@link ParallelLoads#ParallelLoads(int, long)}): more than one thread may then need
-     * the heap of about one more matrix than a load on one thread, at its end.
+     * largest one, or within half the heap left free beside the packed model where that is more
+     * ({@link ParallelLoads#ParallelLoads(int, long)}): more than one thread may then need the heap
+     * of about one more matrix than a load on one thread, at its end.
      */
     public static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type, int threads) {
         Objects.requireNonNull(type, "type");
-        return read(src, config, type, threads, new MatrixMaker() {
+        return read(src, config, type, threads, heapBudget(config, type, true), new MatrixMaker() {
             @Override
             public PackedMatrix make(String stored, int[] shape, Supplier<FloatTensor> data) {
                 return pack(data.get(), type);
@@ -140,7 +141,7 @@ public final class InferenceWeights {
                                         boolean map, int threads) {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(store, "store");
-        return read(src, config, type, threads, new MatrixMaker() {
+        return read(src, config, type, threads, heapBudget(config, type, false), new MatrixMaker() {
             @Override
             public PackedMatrix make(String stored, int[] shape, Supplier<FloatTensor> data) {
                 return offHeap(src, stored, shape, data, type, store, map);
@@ -167,23 +168,36 @@ public final class InferenceWeights {
     }
 
     /**
-     * The largest fp32 matrix of {@code c}: the most a load on one thread holds on the heap beside
-     * the model, and the budget a load on several keeps to ({@link ParallelLoads}).
+     * The heap that the fp32 temporaries of a load on several threads may take at once
+     * ({@link ParallelLoads}): at least the largest fp32 matrix of {@code c} (what a load on one
+     * thread holds beside the model), more only where the heap has room for it: half of what is
+     * free now, less the packed matrices still to come when they go on the heap.
      */
-    private static long largestMatrixBytes(MambaConfig c) {
+    private static long heapBudget(MambaConfig c, WeightType type, boolean packedOnHeap) {
         long largest = Math.max((long) c.vocabSize() * c.dModel(), 2L * c.dInner() * c.dModel());
         largest = Math.max(largest, (long) c.xProjOut() * c.dInner());
         largest = Math.max(largest, (long) c.dInner() * c.dtRank());
-        return 4L * largest;
+        long perLayer = 2L * c.dInner() * c.dModel() + (long) c.xProjOut() * c.dInner()
+                + (long) c.dInner() * c.dtRank() + (long) c.dModel() * c.dInner();
+        long weights = c.nLayer() * perLayer + (c.tieEmbeddings() ? 1L : 2L) * c.vocabSize() * c.dModel();
+        double bytesPerWeight = switch (type) {
+            case F32 -> 4;
+            case BF16 -> 2;
+            case INT8 -> 1.125;
+        };
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long room = (free - (packedOnHeap ? (long) (weights * bytesPerWeight) : 0)) / 2;
+        return Math.max(4L * largest, room);
     }
 
     private static InferenceWeights read(TensorSource src, MambaConfig config, WeightType type, int threads,
-                                         MatrixMaker maker) {
+                                         long heapBudget, MatrixMaker maker) {
         MambaConfig c = config;
         PackedMatrix[][] projections = new PackedMatrix[c.nLayer()][4];
         Map<String, FloatTensor> small = new HashMap<>();
         PackedMatrix[] embeddingAndHead = new PackedMatrix[2];
-        try (ParallelLoads<PackedMatrix> loads = new ParallelLoads<>(threads, largestMatrixBytes(c))) {
+        try (ParallelLoads<PackedMatrix> loads = new ParallelLoads<>(threads, heapBudget)) {
             loads.visit(() -> Checkpoints.visitEach(src, c, (name, stored, shape, data) -> {
                 int projection = PROJECTIONS.indexOf(projectionName(name));
                 Supplier<PackedMatrix> make = () -> maker.make(stored, shape, data);

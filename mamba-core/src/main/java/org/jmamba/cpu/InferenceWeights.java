@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jmamba.FloatTensor;
 import org.jmamba.LayerWeights;
@@ -200,19 +201,19 @@ public final class InferenceWeights {
         try (ParallelLoads<PackedMatrix> loads = new ParallelLoads<>(threads, heapBudget)) {
             loads.visit(() -> Checkpoints.visitEach(src, c, (name, stored, shape, data) -> {
                 int projection = PROJECTIONS.indexOf(projectionName(name));
-                Supplier<PackedMatrix> make = () -> maker.make(stored, shape, data);
-                boolean large = projection >= 0 || name.equals("backbone.embeddings.weight") || name.equals("lm_head.weight");
-                long heap = large ? maker.heapTemporary(stored, shape) : 0;
+                Consumer<PackedMatrix> sink;
                 if (name.equals("backbone.embeddings.weight")) {
-                    loads.submit(make, heap, m -> embeddingAndHead[0] = m);
+                    sink = m -> embeddingAndHead[0] = m;
                 } else if (name.equals("lm_head.weight")) {
-                    loads.submit(make, heap, m -> embeddingAndHead[1] = m);
+                    sink = m -> embeddingAndHead[1] = m;
                 } else if (projection >= 0) {
                     int layer = layerIndex(name);
-                    loads.submit(make, heap, m -> projections[layer][projection] = m);
+                    sink = m -> projections[layer][projection] = m;
                 } else {
                     small.put(name, data.get()); // the small tensors on this thread, meanwhile
+                    return;
                 }
+                loads.submit(() -> maker.make(stored, shape, data), maker.heapTemporary(stored, shape), sink);
             }));
         }
         LayerMatrices[] layers = new LayerMatrices[c.nLayer()];

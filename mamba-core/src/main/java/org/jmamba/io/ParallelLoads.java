@@ -46,7 +46,10 @@ public final class ParallelLoads<T> implements AutoCloseable {
     private final ExecutorService pool;
     private final List<Future<T>> made = new ArrayList<>();
     private final List<Consumer<T>> sinks = new ArrayList<>();
-    /** Heap temporaries in KiB that running tasks may hold at once; null: no budget. Fair, so a large request is not passed over forever. */
+    /**
+     * Heap temporaries in KiB that running tasks may hold at once; null: no budget. Fair, so that a
+     * large request is not passed over forever by small ones.
+     */
     private final Semaphore heapKiB;
     private final int heapKiBTotal;
 

@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jmamba.FloatTensor;
@@ -18,7 +17,6 @@ import org.jmamba.io.Checkpoints;
 import org.jmamba.io.DType;
 import org.jmamba.io.FileRegion;
 import org.jmamba.io.ParallelLoads;
-import org.jmamba.io.TensorInfo;
 import org.jmamba.io.TensorSource;
 import org.jmamba.kernels.OffHeapMatrices;
 import org.jmamba.kernels.PackedMatrix;
@@ -150,8 +148,7 @@ public final class InferenceWeights {
 
             @Override
             public long heapTemporary(String stored, int[] shape) {
-                boolean asStored = src.fileRegion(stored).isPresent() && storedAs(src.info(stored).dtype(), type);
-                return asStored ? 0 : fp32Bytes(shape); // copied or mapped as stored, else read as fp32
+                return keptAsStored(src, stored, type) ? 0 : fp32Bytes(shape); // else read as fp32
             }
         });
     }
@@ -175,12 +172,15 @@ public final class InferenceWeights {
      * free now, less the packed matrices still to come when they go on the heap.
      */
     private static long heapBudget(MambaConfig c, WeightType type, boolean packedOnHeap) {
-        long largest = Math.max((long) c.vocabSize() * c.dModel(), 2L * c.dInner() * c.dModel());
-        largest = Math.max(largest, (long) c.xProjOut() * c.dInner());
-        largest = Math.max(largest, (long) c.dInner() * c.dtRank());
-        long perLayer = 2L * c.dInner() * c.dModel() + (long) c.xProjOut() * c.dInner()
-                + (long) c.dInner() * c.dtRank() + (long) c.dModel() * c.dInner();
-        long weights = c.nLayer() * perLayer + (c.tieEmbeddings() ? 1L : 2L) * c.vocabSize() * c.dModel();
+        long largest = 0;
+        long weights = 0; // of the large matrices
+        for (Map.Entry<String, int[]> e : MambaWeights.expectedShapes(c).entrySet()) {
+            if (isLargeMatrix(e.getKey())) {
+                long n = (long) e.getValue()[0] * e.getValue()[1];
+                largest = Math.max(largest, n);
+                weights += n;
+            }
+        }
         double bytesPerWeight = switch (type) {
             case F32 -> 4;
             case BF16 -> 2;
@@ -202,9 +202,9 @@ public final class InferenceWeights {
             loads.visit(() -> Checkpoints.visitEach(src, c, (name, stored, shape, data) -> {
                 int projection = PROJECTIONS.indexOf(projectionName(name));
                 Consumer<PackedMatrix> sink;
-                if (name.equals("backbone.embeddings.weight")) {
+                if (name.equals(EMBEDDING)) {
                     sink = m -> embeddingAndHead[0] = m;
-                } else if (name.equals("lm_head.weight")) {
+                } else if (name.equals(HEAD)) {
                     sink = m -> embeddingAndHead[1] = m;
                 } else if (projection >= 0) {
                     int layer = layerIndex(name);
@@ -240,11 +240,9 @@ public final class InferenceWeights {
                                         WeightType type, OffHeapMatrices store, boolean map) {
         int rows = shape[0];
         int cols = shape[1];
-        TensorInfo info = src.info(stored);
-        Optional<FileRegion> region = src.fileRegion(stored);
-        if (region.isPresent() && storedAs(info.dtype(), type)) {
-            FileRegion r = region.get();
-            long want = (long) rows * cols * info.dtype().byteSize();
+        if (keptAsStored(src, stored, type)) {
+            FileRegion r = src.fileRegion(stored).orElseThrow();
+            long want = (long) rows * cols * src.info(stored).dtype().byteSize();
             try {
                 // The source checked the region when it opened the file; the file may have
                 // changed since, and reading a mapping past its end would crash the JVM.
@@ -267,9 +265,25 @@ public final class InferenceWeights {
         return store.pack(t.data(), rows, cols, type);
     }
 
+    /**
+     * Whether the source holds the tensor in a file in exactly {@code type}'s layout, so that it is
+     * copied or mapped as it is rather than read as fp32 and converted.
+     */
+    private static boolean keptAsStored(TensorSource src, String stored, WeightType type) {
+        return src.fileRegion(stored).isPresent() && storedAs(src.info(stored).dtype(), type);
+    }
+
     /** Whether a tensor stored as {@code dtype} is already in {@code type}'s layout (little-endian f32, bf16). */
     private static boolean storedAs(DType dtype, WeightType type) {
         return (dtype == DType.F32 && type == WeightType.F32) || (dtype == DType.BF16 && type == WeightType.BF16);
+    }
+
+    private static final String EMBEDDING = "backbone.embeddings.weight";
+    private static final String HEAD = "lm_head.weight";
+
+    /** Whether the tensor of this (Hugging Face) name is one of the large matrices: packed, and made on the load's threads. */
+    private static boolean isLargeMatrix(String name) {
+        return name.equals(EMBEDDING) || name.equals(HEAD) || PROJECTIONS.contains(projectionName(name));
     }
 
     /** The packed projections of a block, in {@link LayerMatrices}' order, by their name after "mixer.". */

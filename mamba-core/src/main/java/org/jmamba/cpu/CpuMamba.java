@@ -145,7 +145,7 @@ public final class CpuMamba implements SequenceModel {
      */
     static final int MAX_LOAD_THREADS = 4;
 
-    /** How many threads make a loaded model's matrices: the model's, at most one per processor and {@link #MAX_LOAD_THREADS}. */
+    /** The threads that make a loaded model's matrices: the model's, at most one per processor and four. */
     static int loadThreads(CpuOptions options) {
         int processors = Math.max(1, Runtime.getRuntime().availableProcessors());
         return Math.min(Math.min(options.threads(), processors), MAX_LOAD_THREADS);

@@ -281,7 +281,7 @@ public final class InferenceWeights {
     private static final String EMBEDDING = "backbone.embeddings.weight";
     private static final String HEAD = "lm_head.weight";
 
-    /** Whether the tensor of this (Hugging Face) name is one of the large matrices: packed, and made on the load's threads. */
+    /** Whether the tensor of this (Hugging Face) name is a large matrix: packed, and made on the load's threads. */
     private static boolean isLargeMatrix(String name) {
         return name.equals(EMBEDDING) || name.equals(HEAD) || PROJECTIONS.contains(projectionName(name));
     }

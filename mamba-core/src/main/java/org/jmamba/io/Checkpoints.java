@@ -125,7 +125,8 @@ public final class Checkpoints {
     public static MambaWeights readWeights(TensorSource src, MambaConfig config, int threads) {
         Map<String, FloatTensor> t = new HashMap<>();
         try (ParallelLoads<FloatTensor> loads = new ParallelLoads<>(threads)) {
-            loads.visit(() -> visitEach(src, config, (name, stored, shape, data) -> loads.submit(data, x -> t.put(name, x))));
+            loads.visit(() -> visitEach(src, config,
+                    (name, stored, shape, data) -> loads.submit(data, x -> t.put(name, x))));
         }
         List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < config.nLayer(); i++) {

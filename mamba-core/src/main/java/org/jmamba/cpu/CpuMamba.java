@@ -103,12 +103,13 @@ public final class CpuMamba implements SequenceModel {
      *   <li>{@link WeightMemory#HEAP}: a bf16 or int8 model packs each large matrix as it is read
      *       ({@link InferenceWeights#read}), so loading never holds the fp32 model, only the packed
      *       one and the fp32 matrices being packed, which together stay within the largest one. An
-     *       f32 model keeps the arrays it
-     *       read as the trainable master, as {@link #forInference(MambaWeights, CpuOptions)} does.</li>
+     *       f32 model keeps the arrays it read as the trainable master, as
+     *       {@link #forInference(MambaWeights, CpuOptions)} does.</li>
      * </ul>
      * The large matrices (every tensor, for an f32 model on the heap) are read and made by
-     * {@link CpuOptions#threads()} threads of the load's own (at most one per available processor, and
-     * four), each whole by one thread. All give the same logits, bit for bit, whatever the thread count.
+     * {@link CpuOptions#threads()} threads of the load's own (at most one per available processor,
+     * and four), each whole by one thread. All give the same logits, bit for bit, whatever the
+     * thread count.
      *
      * @throws org.jmamba.io.CheckpointException if the tensors do not match {@code config}
      */

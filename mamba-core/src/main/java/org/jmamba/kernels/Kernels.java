@@ -3,7 +3,8 @@ package org.jmamba.kernels;
 /**
  * The kernels the model calls: each method runs the SIMD version when {@link VectorSupport#enabled()}
  * and the scalar twin otherwise. The branch is on a static final constant, so the JIT removes it;
- * {@link VectorKernels} is never loaded when the Vector API is absent.
+ * the SIMD classes ({@link VectorLanes} and the kernels it lists) are never loaded when the Vector
+ * API is absent.
  *
  * <p>See {@link ScalarKernels} for what each operation computes and the layout conventions.
  */
@@ -27,7 +28,7 @@ public final class Kernels {
     }
 
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        return SIMD ? VectorKernels.dot(a, aOff, b, bOff, n) : ScalarKernels.dot(a, aOff, b, bOff, n);
+        return SIMD ? VectorGemm.dot(a, aOff, b, bOff, n) : ScalarKernels.dot(a, aOff, b, bOff, n);
     }
 
     /** See {@link ScalarKernels#gemmNT}. */
@@ -35,7 +36,7 @@ public final class Kernels {
                               float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
                               int m0, int m1, int n0, int n1, int K) {
         if (SIMD) {
-            VectorKernels.gemmNT(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
+            VectorGemm.gemmNT(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
         } else {
             ScalarKernels.gemmNT(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
         }
@@ -53,7 +54,7 @@ public final class Kernels {
     public static void gemmNT(float[] a, int aOff, int lda, PanelSource b, float[] c, int cOff, int ldc,
                               float[] bias, boolean accumulate, int m0, int m1, int n0, int n1, int K, float[] scratch) {
         if (SIMD) {
-            VectorKernels.gemmNT(a, aOff, lda, b, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K, scratch);
+            VectorGemm.gemmNT(a, aOff, lda, b, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K, scratch);
         } else {
             ScalarKernels.gemmNT(a, aOff, lda, b, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K, scratch);
         }
@@ -64,7 +65,7 @@ public final class Kernels {
                               float[] c, int cOff, int ldc, boolean accumulate,
                               int m0, int m1, int n0, int n1, int K) {
         if (SIMD) {
-            VectorKernels.gemmNN(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, m0, m1, n0, n1, K);
+            VectorGemm.gemmNN(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, m0, m1, n0, n1, K);
         } else {
             ScalarKernels.gemmNN(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, m0, m1, n0, n1, K);
         }
@@ -75,7 +76,7 @@ public final class Kernels {
                               float[] c, int cOff, int ldc, boolean accumulate,
                               int m0, int m1, int n0, int n1, int K) {
         if (SIMD) {
-            VectorKernels.gemmTN(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, m0, m1, n0, n1, K);
+            VectorGemm.gemmTN(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, m0, m1, n0, n1, K);
         } else {
             ScalarKernels.gemmTN(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, m0, m1, n0, n1, K);
         }
@@ -86,7 +87,7 @@ public final class Kernels {
                               float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
                               int m0, int m1, int n0, int n1, int K) {
         if (SIMD) {
-            VectorKernels.bf16NT(a, aOff, lda, w, ldw, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
+            VectorQuantised.bf16NT(a, aOff, lda, w, ldw, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
         } else {
             ScalarKernels.bf16NT(a, aOff, lda, w, ldw, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
         }
@@ -97,7 +98,7 @@ public final class Kernels {
                               float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
                               int m0, int m1, int n0, int n1, int K) {
         if (SIMD) {
-            VectorKernels.int8NT(a, aOff, lda, q, scales, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
+            VectorQuantised.int8NT(a, aOff, lda, q, scales, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
         } else {
             ScalarKernels.int8NT(a, aOff, lda, q, scales, c, cOff, ldc, bias, accumulate, m0, m1, n0, n1, K);
         }
@@ -106,7 +107,7 @@ public final class Kernels {
     /** See {@link ScalarKernels#bf16Widen}. */
     public static void bf16Widen(short[] w, int ldw, float[] out, int n0, int n1, int K) {
         if (SIMD) {
-            VectorKernels.bf16Widen(w, ldw, out, n0, n1, K);
+            VectorQuantised.bf16Widen(w, ldw, out, n0, n1, K);
         } else {
             ScalarKernels.bf16Widen(w, ldw, out, n0, n1, K);
         }
@@ -115,7 +116,7 @@ public final class Kernels {
     /** See {@link ScalarKernels#int8Widen}. */
     public static void int8Widen(byte[] q, float[] scales, float[] out, int n0, int n1, int K) {
         if (SIMD) {
-            VectorKernels.int8Widen(q, scales, out, n0, n1, K);
+            VectorQuantised.int8Widen(q, scales, out, n0, n1, K);
         } else {
             ScalarKernels.int8Widen(q, scales, out, n0, n1, K);
         }
@@ -123,21 +124,21 @@ public final class Kernels {
 
     /** See {@link ScalarKernels#rmsnorm}. */
     public static float rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps) {
-        return SIMD ? VectorKernels.rmsnorm(out, outOff, x, xOff, w, n, eps)
+        return SIMD ? VectorRowOps.rmsnorm(out, outOff, x, xOff, w, n, eps)
                 : ScalarKernels.rmsnorm(out, outOff, x, xOff, w, n, eps);
     }
 
     public static float max(float[] x, int off, int n) {
-        return SIMD ? VectorKernels.max(x, off, n) : ScalarKernels.max(x, off, n);
+        return SIMD ? VectorRowOps.max(x, off, n) : ScalarKernels.max(x, off, n);
     }
 
     public static float logSumExp(float[] x, int off, int n) {
-        return SIMD ? VectorKernels.logSumExp(x, off, n) : ScalarKernels.logSumExp(x, off, n);
+        return SIMD ? VectorRowOps.logSumExp(x, off, n) : ScalarKernels.logSumExp(x, off, n);
     }
 
     public static void softmax(float[] x, int off, int n) {
         if (SIMD) {
-            VectorKernels.softmax(x, off, n);
+            VectorRowOps.softmax(x, off, n);
         } else {
             ScalarKernels.softmax(x, off, n);
         }
@@ -145,7 +146,7 @@ public final class Kernels {
 
     public static void logSoftmax(float[] x, int off, int n) {
         if (SIMD) {
-            VectorKernels.logSoftmax(x, off, n);
+            VectorRowOps.logSoftmax(x, off, n);
         } else {
             ScalarKernels.logSoftmax(x, off, n);
         }
@@ -155,7 +156,7 @@ public final class Kernels {
     public static void convBackwardTap(float[] dw, int dwOff, float[] dx, int dxOff, float[] w, int wOff,
                                        float[] go, int goOff, float[] x, int xOff, int n) {
         if (SIMD) {
-            VectorKernels.convBackwardTap(dw, dwOff, dx, dxOff, w, wOff, go, goOff, x, xOff, n);
+            VectorConv.convBackwardTap(dw, dwOff, dx, dxOff, w, wOff, go, goOff, x, xOff, n);
         } else {
             ScalarKernels.convBackwardTap(dw, dwOff, dx, dxOff, w, wOff, go, goOff, x, xOff, n);
         }
@@ -164,7 +165,7 @@ public final class Kernels {
     /** See {@link ScalarKernels#siluBackward}. */
     public static void siluBackward(float[] dx, float[] dOut, float[] x, int off, int n) {
         if (SIMD) {
-            VectorKernels.siluBackward(dx, dOut, x, off, n);
+            VectorRowOps.siluBackward(dx, dOut, x, off, n);
         } else {
             ScalarKernels.siluBackward(dx, dOut, x, off, n);
         }
@@ -172,7 +173,7 @@ public final class Kernels {
 
     public static void silu(float[] out, int outOff, float[] x, int xOff, int n) {
         if (SIMD) {
-            VectorKernels.silu(out, outOff, x, xOff, n);
+            VectorRowOps.silu(out, outOff, x, xOff, n);
         } else {
             ScalarKernels.silu(out, outOff, x, xOff, n);
         }
@@ -184,7 +185,7 @@ public final class Kernels {
                             float[] z, int zOff, int zStride, float[] state, int stateOff,
                             int L, int D, int N, int d0, int d1) {
         if (SIMD) {
-            VectorKernels.scan(out, yOut, off, u, delta, deltaBias, A, bm, bOff, cm, cOff, bcStride, dSkip,
+            VectorScan.scan(out, yOut, off, u, delta, deltaBias, A, bm, bOff, cm, cOff, bcStride, dSkip,
                     z, zOff, zStride, state, stateOff, L, D, N, d0, d1);
         } else {
             ScalarKernels.scan(out, yOut, off, u, delta, deltaBias, A, bm, bOff, cm, cOff, bcStride, dSkip,
@@ -197,7 +198,7 @@ public final class Kernels {
                                 float[] A, float[] bm, int bOff, float[] cm, int cOff, float[] dSkip,
                                 float[] z, int zOff, float[] state, int stateOff, int D, int N, int d0, int d1) {
         if (SIMD) {
-            VectorKernels.scanStep(out, off, u, delta, deltaBias, A, bm, bOff, cm, cOff, dSkip, z, zOff,
+            VectorScan.scanStep(out, off, u, delta, deltaBias, A, bm, bOff, cm, cOff, dSkip, z, zOff,
                     state, stateOff, D, N, d0, d1);
         } else {
             ScalarKernels.scanStep(out, off, u, delta, deltaBias, A, bm, bOff, cm, cOff, dSkip, z, zOff,
@@ -209,7 +210,7 @@ public final class Kernels {
     public static void conv(float[] out, int outOff, float[] x, int xOff, int xStride, float[] w, float[] bias,
                             float[] window, int winOff, int L, int D, int K, int d0, int d1) {
         if (SIMD) {
-            VectorKernels.conv(out, outOff, x, xOff, xStride, w, bias, window, winOff, L, D, K, d0, d1);
+            VectorConv.conv(out, outOff, x, xOff, xStride, w, bias, window, winOff, L, D, K, d0, d1);
         } else {
             ScalarKernels.conv(out, outOff, x, xOff, xStride, w, bias, window, winOff, L, D, K, d0, d1);
         }
@@ -219,7 +220,7 @@ public final class Kernels {
     public static void convStep(float[] out, int outOff, float[] x, int xOff, float[] taps, float[] bias,
                                 float[] window, int winOff, int D, int K, int d0, int d1) {
         if (SIMD) {
-            VectorKernels.convStep(out, outOff, x, xOff, taps, bias, window, winOff, D, K, d0, d1);
+            VectorConv.convStep(out, outOff, x, xOff, taps, bias, window, winOff, D, K, d0, d1);
         } else {
             ScalarKernels.convStep(out, outOff, x, xOff, taps, bias, window, winOff, D, K, d0, d1);
         }

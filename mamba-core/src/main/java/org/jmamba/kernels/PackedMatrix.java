@@ -66,7 +66,7 @@ public abstract class PackedMatrix {
      * 86 KB per layer of the 130m shape.
      */
     public static boolean fasterOnHeap(WeightType type, int cols) {
-        return type == WeightType.INT8 && Kernels.simd() && VectorKernels.sixteenRows(null, false, cols);
+        return type == WeightType.INT8 && Kernels.simd() && VectorQuantised.sixteenRows(null, false, cols);
     }
 
     public int rows() {

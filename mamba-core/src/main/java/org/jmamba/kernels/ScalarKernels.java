@@ -1,11 +1,11 @@
 package org.jmamba.kernels;
 
 /**
- * The plain-Java kernels: the reference each SIMD kernel in {@link VectorKernels} is tested against,
- * and the code that runs when the Vector API is absent. Written for clarity first; the loops are the
- * definitions of the operations.
+ * The plain-Java kernels: the reference each SIMD kernel (in the classes {@link VectorLanes} lists) is
+ * tested against, and the code that runs when the Vector API is absent. Written for clarity first;
+ * the loops are the definitions of the operations.
  *
- * <p>Conventions shared with {@link VectorKernels} (same signatures): matrices are row-major slices
+ * <p>Conventions shared with the SIMD kernels (same signatures): matrices are row-major slices
  * of flat arrays given by (array, offset, leading dimension); every kernel computes a sub-range of
  * its output ({@code [m0, m1) x [n0, n1)} for products, {@code [d0, d1)} channels for the scan) so
  * that callers can split the work over threads.

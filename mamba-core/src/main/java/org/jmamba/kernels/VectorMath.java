@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * passes through the logarithm).
  */
 final class VectorMath {
-    private static final VectorSpecies<Float> F = VectorKernels.F;
+    private static final VectorSpecies<Float> F = VectorLanes.F;
 
     private static final float LOG2E = 1.44269504088896341f;
     /** ln 2 split in two so that n·LN2_HI is exact for |n| ≤ 128 (Cody and Waite). */

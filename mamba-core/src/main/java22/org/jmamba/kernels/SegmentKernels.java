@@ -1,28 +1,28 @@
 package org.jmamba.kernels;
 
-import static org.jmamba.kernels.VectorKernels.BL;
+import static org.jmamba.kernels.VectorQuantised.BL;
 import static jdk.incubator.vector.VectorOperators.B2F;
-import static org.jmamba.kernels.VectorKernels.F;
-import static org.jmamba.kernels.VectorKernels.FS;
-import static org.jmamba.kernels.VectorKernels.HALVES_S;
-import static org.jmamba.kernels.VectorKernels.S1;
-import static org.jmamba.kernels.VectorKernels.S2;
-import static org.jmamba.kernels.VectorKernels.SLANES;
-import static org.jmamba.kernels.VectorKernels.UPPER_S;
-import static org.jmamba.kernels.VectorKernels.HALVES;
-import static org.jmamba.kernels.VectorKernels.UPPER;
-import static org.jmamba.kernels.VectorKernels.X1;
-import static org.jmamba.kernels.VectorKernels.X16;
-import static org.jmamba.kernels.VectorKernels.X2;
-import static org.jmamba.kernels.VectorKernels.X4;
-import static org.jmamba.kernels.VectorKernels.X8;
-import static org.jmamba.kernels.VectorKernels.I;
-import static org.jmamba.kernels.VectorKernels.INT8_FOUR_STEPS;
-import static org.jmamba.kernels.VectorKernels.INT8_VECTORS;
-import static org.jmamba.kernels.VectorKernels.LANES;
-import static org.jmamba.kernels.VectorKernels.NT_KC;
-import static org.jmamba.kernels.VectorKernels.SH;
-import static org.jmamba.kernels.VectorKernels.put;
+import static org.jmamba.kernels.VectorLanes.F;
+import static org.jmamba.kernels.VectorGemm.FS;
+import static org.jmamba.kernels.VectorGemm.HALVES_S;
+import static org.jmamba.kernels.VectorGemm.S1;
+import static org.jmamba.kernels.VectorGemm.S2;
+import static org.jmamba.kernels.VectorGemm.SLANES;
+import static org.jmamba.kernels.VectorGemm.UPPER_S;
+import static org.jmamba.kernels.VectorLanes.HALVES;
+import static org.jmamba.kernels.VectorLanes.UPPER;
+import static org.jmamba.kernels.VectorLanes.X1;
+import static org.jmamba.kernels.VectorLanes.X16;
+import static org.jmamba.kernels.VectorLanes.X2;
+import static org.jmamba.kernels.VectorLanes.X4;
+import static org.jmamba.kernels.VectorLanes.X8;
+import static org.jmamba.kernels.VectorQuantised.I;
+import static org.jmamba.kernels.VectorQuantised.INT8_FOUR_STEPS;
+import static org.jmamba.kernels.VectorQuantised.INT8_VECTORS;
+import static org.jmamba.kernels.VectorLanes.LANES;
+import static org.jmamba.kernels.VectorGemm.NT_KC;
+import static org.jmamba.kernels.VectorQuantised.SH;
+import static org.jmamba.kernels.VectorLanes.put;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -35,18 +35,19 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * The products of off-heap matrices ({@link SegmentMatrix}): the few-row (decode) kernels of
- * {@link VectorKernels} with W read from a little-endian {@link MemorySegment} instead of an array,
- * and {@link PanelSource}s that widen a segment for the many-row panel product, which is shared
+ * {@link VectorGemm} and {@link VectorQuantised} with W read from a little-endian
+ * {@link MemorySegment} instead of an array, and {@link PanelSource}s that widen a segment for the
+ * many-row panel product, which is shared
  * ({@link Kernels#gemmNT(float[], int, int, PanelSource, float[], int, int, float[], boolean, int, int, int, int, int, float[])}).
  *
- * <p><b>Keep in step with {@link VectorKernels}.</b> Each kernel here mirrors its array twin there
- * line by line — the same species, block constants, lane sum and store (VectorKernels' own,
- * imported above), the same four (f32, bf16, int8 against one row of input) or two (int8 in a
- * batch) rows of W per pass, the same k chunks,
- * the same bf16 and int8 widening, the same accumulators, tails and bias order — so that a model
- * gives the same bits with its weights on or off the heap ({@code SegmentKernelsTest} checks bit
- * equality on random shapes). A change to the int8 or bf16 widening, or to any order of operations, in VectorKernels
- * must be made here too.
+ * <p><b>Keep in step with {@link VectorGemm} and {@link VectorQuantised}.</b> Each kernel here
+ * mirrors its array twin there line by line — the same species, block constants, lane sum and store
+ * (those of {@link VectorLanes}, VectorGemm and VectorQuantised, imported above), the same four
+ * (f32, bf16, int8 against one row of input) or two (int8 in a batch) rows of W per pass, the same
+ * k chunks, the same bf16 and int8 widening, the same accumulators, tails and bias order — so that
+ * a model gives the same bits with its weights on or off the heap ({@code SegmentKernelsTest}
+ * checks bit equality on random shapes). A change to the int8 or bf16 widening, or to any order of
+ * operations, in those classes must be made here too.
  *
  * <p>Loaded only on Java 22+ with the Vector API enabled (see {@link OffHeapMatrices}).
  */
@@ -82,7 +83,7 @@ final class SegmentKernels {
     // ---------------------------------------------------------------- f32
 
     /**
-     * VectorKernels.gemmNT (the few-row form) with B [N, K] in f32 in {@code b}, row n at element
+     * VectorGemm.gemmNT (the few-row form) with B [N, K] in f32 in {@code b}, row n at element
      * {@code n*ldb}. More than {@link Kernels#FEW_ROWS} rows of A go to the panel product.
      */
     static void gemmNT(float[] a, int aOff, int lda, MemorySegment b, int ldb,
@@ -100,7 +101,7 @@ final class SegmentKernels {
             return;
         }
         int kc = K <= NT_KC ? K : NT_KC;
-        int q = (n1 - n0 + 3) / 4; // quarters of the whole range, as in VectorKernels.gemmNT
+        int q = (n1 - n0 + 3) / 4; // quarters of the whole range, as in VectorGemm.gemmNT
         boolean mapped = b.isMapped();
         for (int k0 = 0; k0 < K; k0 += kc) {
             int kl = Math.min(kc, K - k0);
@@ -119,7 +120,7 @@ final class SegmentKernels {
     }
 
     /**
-     * VectorKernels.nt1x4: one row of A against rows r0..r3 of B (B[r, k] at element bk + r*ldb + k).
+     * VectorGemm.nt1x4: one row of A against rows r0..r3 of B (B[r, k] at element bk + r*ldb + k).
      *
      * <p>Native memory is read through a slice per row (see int8Rows4). A file mapping ({@code mapped}:
      * B's {@code isMapped()}) is read through offsets into the whole mapping instead, with the same
@@ -194,7 +195,7 @@ final class SegmentKernels {
 
     // ---------------------------------------------------------------- bf16
 
-    /** VectorKernels.bf16NT with W [N, K] as bf16 bit patterns in {@code w}, row n at element {@code n*ldw}. */
+    /** VectorQuantised.bf16NT with W [N, K] as bf16 bit patterns in {@code w}, row n at element {@code n*ldw}. */
     static void bf16NT(float[] a, int aOff, int lda, MemorySegment w, int ldw,
                        float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
                        int m0, int m1, int n0, int n1, int K) {
@@ -212,7 +213,7 @@ final class SegmentKernels {
     }
 
     /**
-     * VectorKernels.bf16Rows4: rows r0..r3 of bf16 W against one row of A, the widening written out as
+     * VectorQuantised.bf16Rows4: rows r0..r3 of bf16 W against one row of A, the widening written out as
      * there. Native memory through a slice per row, a mapping through offsets into it (see nt1x4).
      */
     private static void bf16Rows4(float[] a, int ai, MemorySegment w, boolean mapped, int ldw,
@@ -293,7 +294,7 @@ final class SegmentKernels {
     // ---------------------------------------------------------------- block int8
 
     /**
-     * VectorKernels.int8NT with W [N, K] in blocks of int8 ({@link Int8Blocks}): weight (n, k) is
+     * VectorQuantised.int8NT with W [N, K] in blocks of int8 ({@link Int8Blocks}): weight (n, k) is
      * byte {@code n*K + k} of {@code q} times f32 {@code n*blocksPerRow(K) + k/BLOCK} of {@code scales}.
      */
     static void int8NT(float[] a, int aOff, int lda, MemorySegment q, MemorySegment scales,
@@ -304,7 +305,7 @@ final class SegmentKernels {
             return;
         }
         if (m1 - m0 == 1) {
-            // VectorKernels.int8NT, a row from each quarter, for every row length. The array kernel
+            // VectorQuantised.int8NT, a row from each quarter, for every row length. The array kernel
             // takes short rows (dt_proj's) 16 at a time in a straight-line method; its segment twin,
             // with 48 segment loads written out, did not compile: C1 gave up on it ("out of virtual
             // registers in LIR generator"), C2 never took it over, and the interpreted-grade code
@@ -331,7 +332,7 @@ final class SegmentKernels {
         }
     }
 
-    /** ScalarKernels.int8NT (what VectorKernels runs at widths other than 8 and 16 lanes). */
+    /** ScalarKernels.int8NT (what VectorQuantised runs at widths other than 8 and 16 lanes). */
     private static void int8NTScalar(float[] a, int aOff, int lda, MemorySegment q, MemorySegment scales,
                                      float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
                                      int m0, int m1, int n0, int n1, int K) {
@@ -357,7 +358,7 @@ final class SegmentKernels {
         }
     }
 
-    /** VectorKernels.int8Rows2: rows na, nb (nb written only if {@code two}) against one row of A. */
+    /** VectorQuantised.int8Rows2: rows na, nb (nb written only if {@code two}) against one row of A. */
     private static void int8Rows2(float[] a, int ai, MemorySegment q, MemorySegment scales, int K, int na, int nb,
                                   float[] c, int ci, float[] bias, boolean accumulate, boolean two) {
         int bpr = Int8Blocks.blocksPerRow(K);
@@ -422,7 +423,7 @@ final class SegmentKernels {
         }
     }
 
-    /** VectorKernels.int8Rest: the last weights of a short block, fewer than a vector, unscaled. */
+    /** VectorQuantised.int8Rest: the last weights of a short block, fewer than a vector, unscaled. */
     private static float int8Rest(float[] a, int ai, MemorySegment q, long qi, int k0, int K) {
         float t = 0f;
         for (int k = k0; k < K; k++) {
@@ -432,7 +433,7 @@ final class SegmentKernels {
     }
 
     /**
-     * VectorKernels.int8Rows4: rows n0..n1 against one row of A, four at a time, each as int8Rows2
+     * VectorQuantised.int8Rows4: rows n0..n1 against one row of A, four at a time, each as int8Rows2
      * computes it. Each of the four rows is read through its own slice of K bytes: every load of a
      * block then indexes a segment of the same length at the same offset, and the JIT's range-check
      * preparation before each group of four rows shrinks accordingly (addressing the whole matrix,
@@ -543,7 +544,7 @@ final class SegmentKernels {
         }
     }
 
-    /** VectorKernels.int8Rows2x2: rows na, nb against rows ai, aj of A, each output as int8Rows2 computes it. */
+    /** VectorQuantised.int8Rows2x2: rows na, nb against rows ai, aj of A, each output as int8Rows2 computes it. */
     private static void int8Rows2x2(float[] a, int ai, int aj, MemorySegment q, MemorySegment scales, int K, int na, int nb,
                                     float[] c, int ci, int cj, float[] bias, boolean accumulate, boolean two) {
         int bpr = Int8Blocks.blocksPerRow(K);

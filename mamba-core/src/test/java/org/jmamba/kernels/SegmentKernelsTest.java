@@ -22,15 +22,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The off-heap (segment) kernels against their array twins in {@link VectorKernels}, bit for bit, on
- * fresh random shapes: odd sizes, tails shorter than a vector, {@code K = 48} (dt_proj: a block and
- * a half of int8), K beyond one k chunk of the f32 kernel, 1, 2, 3 and up to
- * {@link Kernels#FEW_ROWS} rows of input (the fused kernels) and more (the panel product through a
- * segment {@link PanelSource}). Then the matrices of a {@link SegmentStore}, packed and mapped,
- * against heap {@link PackedMatrix}es of the same weights, and what a closed store does.
+ * The off-heap (segment) kernels against their array twins in {@link VectorGemm} and
+ * {@link VectorQuantised}, bit for bit, on fresh random shapes: odd sizes, tails shorter than a
+ * vector, {@code K = 48} (dt_proj: a block and a half of int8), K beyond one k chunk of the f32
+ * kernel, 1, 2, 3 and up to {@link Kernels#FEW_ROWS} rows of input (the fused kernels) and more (the
+ * panel product through a segment {@link PanelSource}). Then the matrices of a {@link SegmentStore},
+ * packed and mapped, against heap {@link PackedMatrix}es of the same weights, and what a closed
+ * store does.
  *
- * <p>If this fails after a change to VectorKernels' bf16 or int8 kernels, SegmentKernels has to
- * follow it (see its class comment).
+ * <p>If this fails after a change to VectorQuantised's bf16 or int8 kernels (or VectorGemm's
+ * few-row f32 product), SegmentKernels has to follow it (see its class comment).
  */
 class SegmentKernelsTest {
     private final long seed = System.nanoTime();
@@ -51,7 +52,7 @@ class SegmentKernelsTest {
     }
 
     private String ctx(String s) {
-        return s + " (seed " + seed + ", " + VectorKernels.LANES + " lanes)";
+        return s + " (seed " + seed + ", " + VectorLanes.LANES + " lanes)";
     }
 
     /** K values that matter: 48, whole int8 blocks, a block and a bit, odd, short, and more than one f32 k chunk. */
@@ -61,7 +62,7 @@ class SegmentKernelsTest {
             case 1 -> 32 * (1 + r.nextInt(6));
             case 2 -> 32 * r.nextInt(6) + 8 * (1 + r.nextInt(3));
             case 3 -> 1 + r.nextInt(7);
-            case 4 -> VectorKernels.NT_KC + 1 + r.nextInt(300); // two k chunks in the f32 few-row kernel
+            case 4 -> VectorGemm.NT_KC + 1 + r.nextInt(300); // two k chunks in the f32 few-row kernel
             default -> 1 + r.nextInt(200);
         };
     }
@@ -108,19 +109,19 @@ class SegmentKernelsTest {
             String shape = M + "x[" + n0 + "," + n1 + ")/" + N + "x" + K + (bias != null ? " bias" : "") + (acc ? " acc" : "");
 
             float[] want = init.clone(), got = init.clone();
-            VectorKernels.gemmNT(a, 2, lda, w, 0, K, want, 1, ldc, bias, acc, 0, M, n0, n1, K);
+            VectorGemm.gemmNT(a, 2, lda, w, 0, K, want, 1, ldc, bias, acc, 0, M, n0, n1, K);
             SegmentKernels.gemmNT(a, 2, lda, ws, K, got, 1, ldc, bias, acc, 0, M, n0, n1, K);
             assertArrayEquals(want, got, ctx("f32 " + shape));
 
             want = init.clone();
             got = init.clone();
-            VectorKernels.bf16NT(a, 2, lda, bf, K, want, 1, ldc, bias, acc, 0, M, n0, n1, K);
+            VectorQuantised.bf16NT(a, 2, lda, bf, K, want, 1, ldc, bias, acc, 0, M, n0, n1, K);
             SegmentKernels.bf16NT(a, 2, lda, bs, K, got, 1, ldc, bias, acc, 0, M, n0, n1, K);
             assertArrayEquals(want, got, ctx("bf16 " + shape));
 
             want = init.clone();
             got = init.clone();
-            VectorKernels.int8NT(a, 2, lda, q, scales, want, 1, ldc, bias, acc, 0, M, n0, n1, K);
+            VectorQuantised.int8NT(a, 2, lda, q, scales, want, 1, ldc, bias, acc, 0, M, n0, n1, K);
             SegmentKernels.int8NT(a, 2, lda, qs, ss, got, 1, ldc, bias, acc, 0, M, n0, n1, K);
             assertArrayEquals(want, got, ctx("int8 " + shape));
         }
@@ -143,7 +144,7 @@ class SegmentKernelsTest {
             float[] range = new float[N], alone = new float[N];
             SegmentKernels.int8NT(a, 0, K, qs, ss, range, 0, N, null, false, 0, 1, n0, N, K);
             for (int n = n0; n < N; n++) {
-                VectorKernels.int8NT(a, 0, K, q, scales, alone, 0, N, null, false, 0, 1, n, n + 1, K);
+                VectorQuantised.int8NT(a, 0, K, q, scales, alone, 0, N, null, false, 0, 1, n, n + 1, K);
             }
             assertArrayEquals(alone, range, ctx("int8 [" + n0 + "," + N + ")x" + K));
         }
@@ -219,7 +220,7 @@ class SegmentKernelsTest {
      */
     @Test
     void mappedAndCopiedMatricesReadTheFileAsStoredEvenUnaligned(@TempDir Path dir) throws IOException {
-        int[][] shapes = {{13, 37}, {9, 48}, {5, VectorKernels.NT_KC + 5}, {1 + r.nextInt(40), 1 + r.nextInt(300)}};
+        int[][] shapes = {{13, 37}, {9, 48}, {5, VectorGemm.NT_KC + 5}, {1 + r.nextInt(40), 1 + r.nextInt(300)}};
         for (int[] shape : shapes) {
             mappedAndCopiedMatricesReadTheFileAsStored(dir, shape[0], shape[1]);
         }

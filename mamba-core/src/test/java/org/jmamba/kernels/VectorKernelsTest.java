@@ -13,7 +13,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every SIMD kernel against its scalar twin, on fresh random shapes and data each run (odd sizes,
+ * Every SIMD kernel ({@link VectorGemm}, {@link VectorQuantised}, {@link VectorRowOps}, {@link VectorScan},
+ * {@link VectorConv}) against its scalar twin, on fresh random shapes and data each run (odd sizes,
  * tails shorter than a vector, length 1). The kernels differ only in the order of float sums and in
  * the exp implementation (both within a few ulps): tolerance 1e-5 norm-wise relative error, or for
  * products the float summation bound {@code sumBound(2K + 8)}.
@@ -24,7 +25,7 @@ class VectorKernelsTest {
     private static final double TOL = 1e-5;
     private final long seed = System.nanoTime();
     private final Random r = new Random(seed);
-    private final int lanes = VectorKernels.LANES;
+    private final int lanes = VectorLanes.LANES;
 
     private String ctx(String what) {
         return what + " (seed " + seed + ", " + lanes + " lanes)";
@@ -42,7 +43,7 @@ class VectorKernelsTest {
     void dot() {
         for (int n : KernelTestSupport.sizes(r, lanes)) {
             float[] a = randn(r, n + 5, 1f), b = randn(r, n + 7, 1f);
-            float v = VectorKernels.dot(a, 2, b, 3, n);
+            float v = VectorGemm.dot(a, 2, b, 3, n);
             float s = ScalarKernels.dot(a, 2, b, 3, n);
             assertTrue(Math.abs(v - s) <= TOL * Math.sqrt(n) + 1e-6 * Math.abs(s), ctx("dot n=" + n + ": " + v + " vs " + s));
         }
@@ -53,7 +54,7 @@ class VectorKernelsTest {
         for (int trial = 0; trial < 40; trial++) {
             int M = 1 + r.nextInt(trial < 10 ? 3 : 37), N = 1 + r.nextInt(45), K = 1 + r.nextInt(3 * lanes + 40);
             if (trial >= 38) { // more than one k chunk of the few-row kernel (trial 39), and the panel product at that K
-                K = VectorKernels.NT_KC + 1 + r.nextInt(300);
+                K = VectorGemm.NT_KC + 1 + r.nextInt(300);
                 M = trial == 39 ? 1 + r.nextInt(Kernels.FEW_ROWS) : Kernels.FEW_ROWS + 2 + r.nextInt(20); // m0 = 1
             }
             checkNT(M, N, K, r.nextBoolean(), r.nextBoolean());
@@ -71,7 +72,7 @@ class VectorKernelsTest {
                 float[] bias = r.nextBoolean() ? randn(r, N, 1f) : null;
                 boolean acc = r.nextBoolean();
                 float[] c0 = randn(r, M * ldc, 1f), c1 = c0.clone();
-                VectorKernels.gemmNTPacked(a, 0, lda, PanelSource.f32(b, 0, K), c0, 0, ldc, bias, acc, 0, M, 0, N, K,
+                VectorGemm.gemmNTPacked(a, 0, lda, PanelSource.f32(b, 0, K), c0, 0, ldc, bias, acc, 0, M, 0, N, K,
                         wide, null);
                 ScalarKernels.gemmNT(a, 0, lda, b, 0, K, c1, 0, ldc, bias, acc, 0, M, 0, N, K);
                 assertTrue(relErr(c0, c1) < TOL, ctx("packed gemmNT wide=" + wide + " " + M + "x" + N + "x" + K));
@@ -92,7 +93,7 @@ class VectorKernelsTest {
             for (PanelSource src : sources) {
                 float[] c0 = randn(r, M * N, 1f), c1 = c0.clone();
                 float[] scratch = r.nextBoolean() ? new float[Kernels.PANEL_SCRATCH_FLOATS] : null;
-                VectorKernels.gemmNT(a, 0, K, src, c0, 0, N, bias, acc, 0, M, 0, N, K, scratch);
+                VectorGemm.gemmNT(a, 0, K, src, c0, 0, N, bias, acc, 0, M, 0, N, K, scratch);
                 ScalarKernels.gemmNT(a, 0, K, src, c1, 0, N, bias, acc, 0, M, 0, N, K, null);
                 assertTrue(relErr(c0, c1) < TOL, ctx("panel gemmNT " + M + "x" + N + "x" + K));
             }
@@ -105,7 +106,7 @@ class VectorKernelsTest {
         float[] bias = withBias ? randn(r, N, 1f) : null;
         float[] c0 = randn(r, 3 + M * ldc, 1f), c1 = c0.clone();
         int m0 = M > 2 ? 1 : 0, n0 = N > 2 ? 1 : 0; // a sub-range, as a thread computes it
-        VectorKernels.gemmNT(a, 2, lda, b, 1, ldb, c0, 3, ldc, bias, accumulate, m0, M, n0, N, K);
+        VectorGemm.gemmNT(a, 2, lda, b, 1, ldb, c0, 3, ldc, bias, accumulate, m0, M, n0, N, K);
         ScalarKernels.gemmNT(a, 2, lda, b, 1, ldb, c1, 3, ldc, bias, accumulate, m0, M, n0, N, K);
         assertTrue(relErr(c0, c1) < TOL, ctx("gemmNT " + M + "x" + N + "x" + K + " err " + relErr(c0, c1)));
     }
@@ -118,7 +119,7 @@ class VectorKernelsTest {
             int lda = K + r.nextInt(3), ldb = N + r.nextInt(3), ldc = N + r.nextInt(3);
             float[] a = randn(r, 1 + M * lda, 1f), b = randn(r, 2 + K * ldb, 1f);
             float[] c0 = randn(r, M * ldc, 1f), c1 = c0.clone(), cMag = abs(c0);
-            VectorKernels.gemmNN(a, 1, lda, b, 2, ldb, c0, 0, ldc, accumulate, 0, M, 0, N, K);
+            VectorGemm.gemmNN(a, 1, lda, b, 2, ldb, c0, 0, ldc, accumulate, 0, M, 0, N, K);
             ScalarKernels.gemmNN(a, 1, lda, b, 2, ldb, c1, 0, ldc, accumulate, 0, M, 0, N, K);
             ScalarKernels.gemmNN(abs(a), 1, lda, abs(b), 2, ldb, cMag, 0, ldc, accumulate, 0, M, 0, N, K);
             double tol = sumBound(2 * K + 8); // at most 2K + 8 roundings per term, in either kernel
@@ -128,7 +129,7 @@ class VectorKernelsTest {
             float[] at = randn(r, 1 + K * ldat, 1f);
             float[] d0 = randn(r, M * ldc, 1f), d1 = d0.clone(), dMag = abs(d0);
             int n0 = N > 1 ? r.nextInt(N / 2 + 1) : 0;
-            VectorKernels.gemmTN(at, 1, ldat, b, 2, ldb, d0, 0, ldc, accumulate, 0, M, n0, N, K);
+            VectorGemm.gemmTN(at, 1, ldat, b, 2, ldb, d0, 0, ldc, accumulate, 0, M, n0, N, K);
             ScalarKernels.gemmTN(at, 1, ldat, b, 2, ldb, d1, 0, ldc, accumulate, 0, M, n0, N, K);
             ScalarKernels.gemmTN(abs(at), 1, ldat, abs(b), 2, ldb, dMag, 0, ldc, accumulate, 0, M, n0, N, K);
             assertTrue(errAgainst(d0, d1, dMag) <= tol, ctx("gemmTN " + M + "x" + N + "x" + K + " err " + errAgainst(d0, d1, dMag)));
@@ -158,7 +159,7 @@ class VectorKernelsTest {
             }
             double tol = sumBound(2 * K + 8); // at most 2K + 8 roundings per term, in either kernel
             float[] v = init.clone(), s = init.clone(), mag = abs(init);
-            VectorKernels.bf16NT(a, 1, K, wt.bf16(), K, v, 0, N, bias, acc, 0, M, 0, N, K);
+            VectorQuantised.bf16NT(a, 1, K, wt.bf16(), K, v, 0, N, bias, acc, 0, M, 0, N, K);
             ScalarKernels.bf16NT(a, 1, K, wt.bf16(), K, s, 0, N, bias, acc, 0, M, 0, N, K);
             ScalarKernels.bf16NT(absA, 1, K, absBf16, K, mag, 0, N, absBias, acc, 0, M, 0, N, K);
             assertTrue(errAgainst(v, s, mag) <= tol, ctx("bf16NT " + M + "x" + N + "x" + K + " err " + errAgainst(v, s, mag)));
@@ -166,17 +167,17 @@ class VectorKernelsTest {
             v = init.clone();
             s = init.clone();
             mag = abs(init);
-            VectorKernels.int8NT(a, 1, K, wt.q(), wt.scales(), v, 0, N, bias, acc, 0, M, 0, N, K);
+            VectorQuantised.int8NT(a, 1, K, wt.q(), wt.scales(), v, 0, N, bias, acc, 0, M, 0, N, K);
             ScalarKernels.int8NT(a, 1, K, wt.q(), wt.scales(), s, 0, N, bias, acc, 0, M, 0, N, K);
             ScalarKernels.int8NT(absA, 1, K, absQ, wt.scales(), mag, 0, N, absBias, acc, 0, M, 0, N, K);
             assertTrue(errAgainst(v, s, mag) <= tol, ctx("int8NT " + M + "x" + N + "x" + K + " err " + errAgainst(v, s, mag)));
 
             int n0 = r.nextInt(N), n1 = n0 + 1 + r.nextInt(N - n0);
             float[] wv = new float[(n1 - n0) * K], ws = new float[(n1 - n0) * K];
-            VectorKernels.bf16Widen(wt.bf16(), K, wv, n0, n1, K);
+            VectorQuantised.bf16Widen(wt.bf16(), K, wv, n0, n1, K);
             ScalarKernels.bf16Widen(wt.bf16(), K, ws, n0, n1, K);
             assertEquals(0.0, relErr(wv, ws), ctx("bf16Widen is exact"));
-            VectorKernels.int8Widen(wt.q(), wt.scales(), wv, n0, n1, K);
+            VectorQuantised.int8Widen(wt.q(), wt.scales(), wv, n0, n1, K);
             ScalarKernels.int8Widen(wt.q(), wt.scales(), ws, n0, n1, K);
             assertEquals(0.0, relErr(wv, ws), ctx("int8Widen is exact"));
         }
@@ -221,9 +222,9 @@ class VectorKernelsTest {
             Weights wt = Weights.random(r, N, K);
             float[] a = randn(r, K + 3, 1f);
             float[] range = new float[N + 1], alone = new float[N + 1], scalar = new float[N + 1];
-            VectorKernels.int8NT(a, 3, K, wt.q(), wt.scales(), range, 1, N, null, false, 0, 1, n0, N, K);
+            VectorQuantised.int8NT(a, 3, K, wt.q(), wt.scales(), range, 1, N, null, false, 0, 1, n0, N, K);
             for (int n = n0; n < N; n++) {
-                VectorKernels.int8NT(a, 3, K, wt.q(), wt.scales(), alone, 1, N, null, false, 0, 1, n, n + 1, K);
+                VectorQuantised.int8NT(a, 3, K, wt.q(), wt.scales(), alone, 1, N, null, false, 0, 1, n, n + 1, K);
             }
             ScalarKernels.int8NT(a, 3, K, wt.q(), wt.scales(), scalar, 1, N, null, false, 0, 1, n0, N, K);
             for (int n = n0; n < N; n++) {
@@ -253,9 +254,9 @@ class VectorKernelsTest {
     private static void product(String kind, float[] a, Weights wt, float[] c, float[] bias, boolean acc,
                                 int m0, int m1, int N, int K) {
         switch (kind) {
-            case "f32" -> VectorKernels.gemmNT(a, 3, K, wt.f32(), 0, K, c, 0, N, bias, acc, m0, m1, 0, N, K);
-            case "bf16" -> VectorKernels.bf16NT(a, 3, K, wt.bf16(), K, c, 0, N, bias, acc, m0, m1, 0, N, K);
-            default -> VectorKernels.int8NT(a, 3, K, wt.q(), wt.scales(), c, 0, N, bias, acc, m0, m1, 0, N, K);
+            case "f32" -> VectorGemm.gemmNT(a, 3, K, wt.f32(), 0, K, c, 0, N, bias, acc, m0, m1, 0, N, K);
+            case "bf16" -> VectorQuantised.bf16NT(a, 3, K, wt.bf16(), K, c, 0, N, bias, acc, m0, m1, 0, N, K);
+            default -> VectorQuantised.int8NT(a, 3, K, wt.q(), wt.scales(), c, 0, N, bias, acc, m0, m1, 0, N, K);
         }
     }
 
@@ -277,28 +278,28 @@ class VectorKernelsTest {
         for (int n : KernelTestSupport.sizes(r, lanes)) {
             float[] x = randn(r, n + 2, 3f), w = randn(r, n, 1f);
             float[] o0 = new float[n + 1], o1 = new float[n + 1];
-            float r0 = VectorKernels.rmsnorm(o0, 1, x, 2, w, n, 1e-5f);
+            float r0 = VectorRowOps.rmsnorm(o0, 1, x, 2, w, n, 1e-5f);
             float r1 = ScalarKernels.rmsnorm(o1, 1, x, 2, w, n, 1e-5f);
             assertEquals(r1, r0, TOL * Math.abs(r1), ctx("rmsnorm scale n=" + n));
             assertTrue(relErr(o0, o1) < TOL, ctx("rmsnorm n=" + n));
 
-            assertEquals(ScalarKernels.max(x, 1, n), VectorKernels.max(x, 1, n), ctx("max"));
-            float l0 = VectorKernels.logSumExp(x, 1, n), l1 = ScalarKernels.logSumExp(x, 1, n);
+            assertEquals(ScalarKernels.max(x, 1, n), VectorRowOps.max(x, 1, n), ctx("max"));
+            float l0 = VectorRowOps.logSumExp(x, 1, n), l1 = ScalarKernels.logSumExp(x, 1, n);
             assertEquals(l1, l0, TOL * Math.max(1, Math.abs(l1)), ctx("logSumExp n=" + n));
 
             float[] s0 = x.clone(), s1 = x.clone();
-            VectorKernels.softmax(s0, 1, n);
+            VectorRowOps.softmax(s0, 1, n);
             ScalarKernels.softmax(s1, 1, n);
             assertTrue(relErr(s0, s1) < TOL, ctx("softmax n=" + n));
             s0 = x.clone();
             s1 = x.clone();
-            VectorKernels.logSoftmax(s0, 2, n);
+            VectorRowOps.logSoftmax(s0, 2, n);
             ScalarKernels.logSoftmax(s1, 2, n);
             assertTrue(relErr(s0, s1) < TOL, ctx("logSoftmax n=" + n));
 
             float[] big = randn(r, n, 30f); // silu far into both tails
             float[] q0 = new float[n], q1 = new float[n];
-            VectorKernels.silu(q0, 0, big, 0, n);
+            VectorRowOps.silu(q0, 0, big, 0, n);
             ScalarKernels.silu(q1, 0, big, 0, n);
             assertTrue(relErr(q0, q1) < TOL, ctx("silu n=" + n));
 
@@ -306,7 +307,7 @@ class VectorKernelsTest {
             float[] g0 = randn(r, n + 3, 1f), g1 = g0.clone();
             float[] wide = new float[n + 3];
             System.arraycopy(big, 0, wide, 3, n);
-            VectorKernels.siluBackward(g0, dOut, wide, 3, n); // an offset start: the tail and the head
+            VectorRowOps.siluBackward(g0, dOut, wide, 3, n); // an offset start: the tail and the head
             ScalarKernels.siluBackward(g1, dOut, wide, 3, n);
             assertTrue(relErr(g0, g1) < TOL, ctx("siluBackward n=" + n));
             assertEquals(g0[0], g1[0]); // nothing before off is touched
@@ -336,7 +337,7 @@ class VectorKernelsTest {
             float[] y0 = withY ? new float[L * D + 4] : null, y1 = withY ? new float[L * D + 4] : null;
             float[] yMag = withY ? new float[L * D + 4] : null;
             int d0 = D > 3 ? 1 : 0;
-            VectorKernels.scan(o0, y0, 4, u, delta, dbias, A, bc, 3, bc, 3 + N, S, dSkip, z, 1, D + 1, st0, 2, L, D, N, d0, D);
+            VectorScan.scan(o0, y0, 4, u, delta, dbias, A, bc, 3, bc, 3 + N, S, dSkip, z, 1, D + 1, st0, 2, L, D, N, d0, D);
             ScalarKernels.scan(o1, y1, 4, u, delta, dbias, A, bc, 3, bc, 3 + N, S, dSkip, z, 1, D + 1, st1, 2, L, D, N, d0, D);
             // The magnitudes: |u|, |B|, |C|, |D| and |h| make every term of h and y non-negative.
             ScalarKernels.scan(oMag, yMag, 4, abs(u), delta, dbias, A, abs(bc), 3, abs(bc), 3 + N, S, abs(dSkip), z, 1, D + 1,
@@ -367,7 +368,7 @@ class VectorKernelsTest {
             float[] z = r.nextBoolean() ? randn(r, D + 3, 2f) : null;
             float[] st0 = randn(r, D * N + 1, 1f), st1 = st0.clone(), stMag = abs(st0);
             float[] o0 = new float[D + 1], o1 = new float[D + 1], oMag = new float[D + 1];
-            VectorKernels.scanStep(o0, 1, u, delta, dbias, A, bm, 2, cm, 1, dSkip, z, 3, st0, 1, D, N, 0, D);
+            VectorScan.scanStep(o0, 1, u, delta, dbias, A, bm, 2, cm, 1, dSkip, z, 3, st0, 1, D, N, 0, D);
             ScalarKernels.scanStep(o1, 1, u, delta, dbias, A, bm, 2, cm, 1, dSkip, z, 3, st1, 1, D, N, 0, D);
             // Against the magnitudes (every term made non-negative), not ‖o1‖: with D = 1 y can cancel to ~0.
             ScalarKernels.scanStep(oMag, 1, abs(u), delta, dbias, A, abs(bm), 2, abs(cm), 1, abs(dSkip), z, 3, stMag, 1, D, N, 0, D);
@@ -391,12 +392,12 @@ class VectorKernelsTest {
             float[] bm = randn(r, N, 1f), cm = randn(r, N, 1f), z = randn(r, D, 2f);
             float[] whole = randn(r, D * N, 1f), split = whole.clone(), single = whole.clone();
             float[] o0 = new float[D], o1 = new float[D], o2 = new float[D];
-            VectorKernels.scanStep(o0, 0, u, delta, dbias, A, bm, 0, cm, 0, dSkip, z, 0, whole, 0, D, N, 0, D);
+            VectorScan.scanStep(o0, 0, u, delta, dbias, A, bm, 0, cm, 0, dSkip, z, 0, whole, 0, D, N, 0, D);
             int k = 1 + 2 * r.nextInt(D / 2); // an odd boundary: every pair after it is shifted by one
-            VectorKernels.scanStep(o1, 0, u, delta, dbias, A, bm, 0, cm, 0, dSkip, z, 0, split, 0, D, N, 0, k);
-            VectorKernels.scanStep(o1, 0, u, delta, dbias, A, bm, 0, cm, 0, dSkip, z, 0, split, 0, D, N, k, D);
+            VectorScan.scanStep(o1, 0, u, delta, dbias, A, bm, 0, cm, 0, dSkip, z, 0, split, 0, D, N, 0, k);
+            VectorScan.scanStep(o1, 0, u, delta, dbias, A, bm, 0, cm, 0, dSkip, z, 0, split, 0, D, N, k, D);
             for (int d = 0; d < D; d++) {
-                VectorKernels.scanStep(o2, 0, u, delta, dbias, A, bm, 0, cm, 0, dSkip, z, 0, single, 0, D, N, d, d + 1);
+                VectorScan.scanStep(o2, 0, u, delta, dbias, A, bm, 0, cm, 0, dSkip, z, 0, single, 0, D, N, d, d + 1);
             }
             assertArrayEquals(o0, o1, ctx("split at " + k + ", D=" + D + " N=" + N));
             assertArrayEquals(o0, o2, ctx("one channel at a time, D=" + D + " N=" + N));
@@ -429,8 +430,8 @@ class VectorKernelsTest {
             float[] s0 = randn(r, stateOff + D * N, 1f), s1 = s0.clone();
             float[] o0 = dt.clone(), o1 = dt.clone();
             int d0 = r.nextInt(D), d1 = d0 + 1 + r.nextInt(D - d0);
-            VectorKernels.stepRecurrence(o0, off, u, A, bm, bOff, cm, cOff, dSkip, s0, stateOff, N, d0, d1);
-            VectorKernels.stepRecurrenceOneVector(o1, off, u, A, bm, bOff, cm, cOff, dSkip, s1, stateOff, d0, d1);
+            VectorScan.stepRecurrence(o0, off, u, A, bm, bOff, cm, cOff, dSkip, s0, stateOff, N, d0, d1);
+            VectorScan.stepRecurrenceOneVector(o1, off, u, A, bm, bOff, cm, cOff, dSkip, s1, stateOff, d0, d1);
             assertArrayEquals(o0, o1, ctx("output, D=" + D + " channels [" + d0 + ", " + d1 + ")"));
             assertArrayEquals(s0, s1, ctx("state, D=" + D + " channels [" + d0 + ", " + d1 + ")"));
         }
@@ -464,7 +465,7 @@ class VectorKernelsTest {
             float[] o0 = new float[2 + L * D], o1 = new float[2 + L * D];
             int d0 = D > 2 ? 1 : 0;
             float[] oMag = new float[2 + L * D];
-            VectorKernels.conv(o0, 2, x, 3, xStride, w, bias, window, 1, L, D, K, d0, D);
+            VectorConv.conv(o0, 2, x, 3, xStride, w, bias, window, 1, L, D, K, d0, D);
             ScalarKernels.conv(o1, 2, x, 3, xStride, w, bias, window, 1, L, D, K, d0, D);
             ScalarKernels.conv(oMag, 2, abs(x), 3, xStride, abs(w), abs(bias), abs(window), 1, L, D, K, d0, D);
             assertTrue(errAgainst(o0, o1, oMag) <= sumBound(2 * K + 8), ctx("conv L=" + L + " D=" + D + " K=" + K));
@@ -477,7 +478,7 @@ class VectorKernelsTest {
             float[] dw0 = randn(r, n + 2, 1f), dx0 = randn(r, n + 4, 1f);
             float[] dw1 = dw0.clone(), dx1 = dx0.clone();
             float[] w = randn(r, n + 1, 1f), go = randn(r, n + 3, 1f), x = randn(r, n + 5, 1f);
-            VectorKernels.convBackwardTap(dw0, 2, dx0, 4, w, 1, go, 3, x, 5, n);
+            VectorConv.convBackwardTap(dw0, 2, dx0, 4, w, 1, go, 3, x, 5, n);
             ScalarKernels.convBackwardTap(dw1, 2, dx1, 4, w, 1, go, 3, x, 5, n);
             org.junit.jupiter.api.Assertions.assertArrayEquals(dw1, dw0, ctx("convBackwardTap dw n=" + n));
             org.junit.jupiter.api.Assertions.assertArrayEquals(dx1, dx0, ctx("convBackwardTap dx n=" + n));
@@ -487,7 +488,7 @@ class VectorKernelsTest {
     @Test
     void convStepEqualsConvOfOneTokenAndShiftsTheWindow() {
         for (int trial = 0; trial < 20; trial++) {
-            int D = trial == 0 ? 1 : 1 + r.nextInt(3 * VectorKernels.LANES + 40), K = trial == 1 ? 2 : 4;
+            int D = trial == 0 ? 1 : 1 + r.nextInt(3 * VectorLanes.LANES + 40), K = trial == 1 ? 2 : 4;
             int d0 = trial < 4 ? 0 : r.nextInt(D), d1 = trial < 4 ? D : d0 + 1 + r.nextInt(D - d0);
             float[] x = randn(r, D + 3, 1f), w = randn(r, D * K, 1f), bias = r.nextBoolean() ? randn(r, D, 1f) : null;
             float[] taps = ScalarKernels.convTaps(w, D, K);
@@ -497,7 +498,7 @@ class VectorKernelsTest {
             float[] o0 = new float[D + 1], o1 = new float[D + 1];
             float[] w0 = window.clone(), w1 = window.clone();
             ScalarKernels.convStep(o0, 1, x, 3, taps, bias, w0, 2, D, K, d0, d1);
-            VectorKernels.convStep(o1, 1, x, 3, taps, bias, w1, 2, D, K, d0, d1);
+            VectorConv.convStep(o1, 1, x, 3, taps, bias, w1, 2, D, K, d0, d1);
             String at = ctx("convStep D=" + D + " K=" + K + " [" + d0 + "," + d1 + ")");
             org.junit.jupiter.api.Assertions.assertArrayEquals(o0, o1, at); // the same fused multiply-adds
             org.junit.jupiter.api.Assertions.assertArrayEquals(w0, w1, at);

@@ -30,11 +30,11 @@ class VectorMathTest {
     }
 
     private static float[] apply(float[] x, int fn) {
-        int L = VectorKernels.LANES;
+        int L = VectorLanes.LANES;
         float[] out = new float[x.length];
         int i = 0;
         for (; i <= x.length - L; i += L) {
-            FloatVector v = FloatVector.fromArray(VectorKernels.F, x, i);
+            FloatVector v = FloatVector.fromArray(VectorLanes.F, x, i);
             FloatVector y = fn == 0 ? VectorMath.exp(v) : fn == 1 ? VectorMath.softplus(v) : VectorMath.silu(v);
             y.intoArray(out, i);
         }
@@ -74,10 +74,10 @@ class VectorMathTest {
             }
         }
         float[] e = apply(x, 0);
-        int L = VectorKernels.LANES;
+        int L = VectorLanes.LANES;
         for (int i = 0; i <= x.length - L; i += L) {
             float[] a = new float[L];
-            VectorMath.expAtMostHi(FloatVector.fromArray(VectorKernels.F, x, i)).intoArray(a, 0);
+            VectorMath.expAtMostHi(FloatVector.fromArray(VectorLanes.F, x, i)).intoArray(a, 0);
             for (int j = 0; j < L; j++) {
                 assertEquals(Float.floatToRawIntBits(e[i + j]), Float.floatToRawIntBits(a[j]),
                         "expAtMostHi(" + x[i + j] + ") = " + a[j] + " vs exp " + e[i + j] + " (seed " + seed + ")");
@@ -130,7 +130,7 @@ class VectorMathTest {
 
     @Test
     void laneSumsFollowAFixedTree() {
-        int L = VectorKernels.LANES;
+        int L = VectorLanes.LANES;
         float[] a = new float[L];
         for (int trial = 0; trial < 100; trial++) {
             for (int i = 0; i < L; i++) {
@@ -146,7 +146,7 @@ class VectorMathTest {
                 t = u;
             }
             assertEquals(Float.floatToRawIntBits(t[0]),
-                    Float.floatToRawIntBits(VectorKernels.sum(FloatVector.fromArray(VectorKernels.F, a, 0))));
+                    Float.floatToRawIntBits(VectorLanes.sum(FloatVector.fromArray(VectorLanes.F, a, 0))));
         }
     }
 }

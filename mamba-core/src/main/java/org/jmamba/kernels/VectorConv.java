@@ -18,10 +18,6 @@ final class VectorConv {
     }
 
     /**
-     * Lanes across channels; the block's K taps are transposed once to [K][LANES]. A partial last
-     * block runs the same code on a zero-padded copy of its channels.
-     */
-    /**
      * A vector of channels at a time: with tap-major taps every operand is a plain load of
      * consecutive channels. Channels past the last whole vector go through the scalar twin's
      * per-channel code, which does the same fused multiply-adds in the same order.
@@ -51,6 +47,10 @@ final class VectorConv {
         }
     }
 
+    /**
+     * Lanes across channels; the block's K taps are transposed once to [K][LANES]. A partial last
+     * block runs the same code on a zero-padded copy of its channels.
+     */
     static void conv(float[] out, int outOff, float[] x, int xOff, int xStride, float[] w, float[] bias,
                      float[] window, int winOff, int L, int D, int K, int d0, int d1) {
         int W = K - 1;

@@ -181,7 +181,13 @@ public final class CpuBenchmark {
             if (probe != null) {
                 probe.measure(1); // its loop compiled now, inside the warm-up, not during a timed repetition
             }
-            r.put("warmup_s", round(warmUp(step, WARMUP_NANOS, DECODE_WARMUP_STEPS)));
+            WarmUp warm = warmUp(() -> {
+                long t0 = System.nanoTime();
+                step.run();
+                return (System.nanoTime() - t0) / 1e9;
+            }, WARMUP_NANOS, DECODE_WARMUP_STEPS);
+            r.put("warmup_s", round(warm.seconds()));
+            r.put("first_step_s", roundMicros(warm.firstSeconds()));
             collectWarmUpGarbage();
             CpuShare share = new CpuShare();
             for (int rep = 0; rep < tps.length; rep++) {
@@ -198,7 +204,10 @@ public final class CpuBenchmark {
             r.put("state_bytes_per_sequence", s.sizeInBytes() / B);
             if (o.phases()) {
                 int steps = o.tokens() * o.repetitions();
-                phases = DecodePhaseProfile.record(() -> warmUp(step, PHASE_WARMUP_NANOS, DECODE_WARMUP_STEPS), () -> repeat(step, steps));
+                phases = DecodePhaseProfile.record(() -> warmUp(() -> {
+                    step.run();
+                    return 0;
+                }, PHASE_WARMUP_NANOS, DECODE_WARMUP_STEPS), () -> repeat(step, steps));
             }
         }
         double median = median(tps);
@@ -236,7 +245,7 @@ public final class CpuBenchmark {
     private static void prefill(CpuMamba m, Options o, SplittableRandom rnd, Map<String, Object> r) {
         MambaConfig c = m.config();
         int B = o.batch();
-        double median = timeRepetitions(o, r, () -> {
+        double median = timeRepetitions(o, r, "first_prompt_s", () -> {
             int[][] tokens = randomTokens(rnd, B, o.len(), c.vocabSize());
             try (MambaState s = m.newState(B)) {
                 long t0 = System.nanoTime();
@@ -254,7 +263,7 @@ public final class CpuBenchmark {
         int B = o.batch();
         MambaWeights grads = MambaWeights.zeros(c);
         AdamW opt = new AdamW(AdamWConfig.paperDefaults(), m.weights());
-        double median = timeRepetitions(o, r, () -> {
+        double median = timeRepetitions(o, r, "first_step_s", () -> {
             int[][] in = randomTokens(rnd, B, o.len(), c.vocabSize());
             int[][] tgt = new int[B][o.len()];
             for (int b = 0; b < B; b++) {
@@ -284,12 +293,15 @@ public final class CpuBenchmark {
     /**
      * Warms {@code rep} up untimed ({@link #warmUp}: at least once and {@link #WARMUP_NANOS}, then until
      * the JIT is quiet), runs it {@code o.repetitions()} times
-     * timed; records {@code cpu_share}, {@code tokens_per_s} (the median) and
+     * timed; records {@code warmup_s}, the warm-up's first repetition as {@code firstField},
+     * {@code cpu_share}, {@code tokens_per_s} (the median) and
      * {@code tokens_per_s_best} in {@code r} (each repetition processes batch × len tokens) and
      * returns the median tokens/s.
      */
-    private static double timeRepetitions(Options o, Map<String, Object> r, Repetition rep) {
-        r.put("warmup_s", round(warmUp(rep::seconds, WARMUP_NANOS, 1)));
+    private static double timeRepetitions(Options o, Map<String, Object> r, String firstField, Repetition rep) {
+        WarmUp warm = warmUp(rep, WARMUP_NANOS, 1);
+        r.put("warmup_s", round(warm.seconds()));
+        r.put(firstField, roundMicros(warm.firstSeconds()));
         collectWarmUpGarbage();
         CpuShare share = new CpuShare();
         double[] tps = new double[o.repetitions()];
@@ -326,17 +338,28 @@ public final class CpuBenchmark {
     }
 
     /**
-     * Runs {@code step} at least {@code minRuns} times and for at least {@code nanos}, then on until
-     * the JIT is quiet ({@link JitWatch}); returns the seconds it took. The JIT compiles the kernels
-     * during the first runs (until then the Vector API runs in its slow interpreted form).
+     * How long a warm-up took, and what its first run timed: the first call in this JVM, before the
+     * JIT has compiled the kernels (docs/benchmarks.md, "The first call").
      */
-    private static double warmUp(Runnable step, long nanos, int minRuns) {
+    private record WarmUp(double seconds, double firstSeconds) {
+    }
+
+    /**
+     * Runs {@code step} at least {@code minRuns} times and for at least {@code nanos}, then on until
+     * the JIT is quiet ({@link JitWatch}). The JIT compiles the kernels during the first runs (until
+     * then the Vector API runs in its slow interpreted form).
+     */
+    private static WarmUp warmUp(Repetition step, long nanos, int minRuns) {
         long t0 = System.nanoTime();
         JitWatch jit = new JitWatch();
+        double first = 0;
         for (int i = 0; i < minRuns || !jit.warm(t0, nanos); i++) {
-            step.run();
+            double sec = step.seconds();
+            if (i == 0) {
+                first = sec;
+            }
         }
-        return (System.nanoTime() - t0) / 1e9;
+        return new WarmUp((System.nanoTime() - t0) / 1e9, first);
     }
 
     /**
@@ -411,5 +434,10 @@ public final class CpuBenchmark {
 
     static double round(double v) {
         return Math.round(v * 1000.0) / 1000.0;
+    }
+
+    /** Seconds to the microsecond: a warm step of a small model takes less than a millisecond. */
+    private static double roundMicros(double seconds) {
+        return Math.round(seconds * 1e6) / 1e6;
     }
 }

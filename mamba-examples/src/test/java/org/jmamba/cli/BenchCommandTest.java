@@ -44,6 +44,13 @@ class BenchCommandTest {
         assertEquals(j.get("tokens_per_s").asDouble() / floor, j.get("fraction_of_floor").asDouble(), 1e-2);
         assertTrue(j.get("weight_bytes_per_step").asLong() > 0);
         assertTrue(j.get("state_bytes_per_sequence").asLong() > 0);
+        assertFirstRunWithinWarmUp(j, "first_step_s");
+    }
+
+    /** The warm-up's first run is reported on its own: timed, and part of the warm-up. */
+    private static void assertFirstRunWithinWarmUp(JsonNode j, String field) {
+        double first = j.get(field).asDouble();
+        assertTrue(first > 0 && first <= j.get("warmup_s").asDouble() + 1e-3, field + " " + first + " in " + j);
     }
 
     @Test
@@ -112,10 +119,12 @@ class BenchCommandTest {
         assertEquals("prefill", p.get("mode").asText());
         assertEquals(16, p.get("len").asInt());
         assertTrue(p.get("tokens_per_s").asDouble() > 0);
+        assertFirstRunWithinWarmUp(p, "first_prompt_s");
         JsonNode t = bench("--mode", "train", "--len", "8");
         assertEquals("train", t.get("mode").asText());
         assertEquals("f32", t.get("dtype").asText());
         assertTrue(t.get("tokens_per_s").asDouble() > 0);
+        assertFirstRunWithinWarmUp(t, "first_step_s");
     }
 
     @Test

@@ -2,6 +2,7 @@ package org.jmamba.generate;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.jmamba.kernels.Kernels;
 
 /**
  * Picks next tokens for one sequence from the model's logits: greedy, or sampling shaped by
@@ -19,6 +20,8 @@ public final class Sampler {
 
     /** Scratch: the shaped logits (penalised, divided by the temperature). */
     private final float[] work;
+    /** Scratch: e^(shaped logit - max) of every token, computed once per draw by the SIMD kernel. */
+    private final float[] expOf;
     /** Scratch: candidates packed as (descending-order logit key << 32 | token id). */
     private final long[] keys;
     /** Scratch: unnormalised probability of each candidate, exp(logit - max). */
@@ -42,6 +45,7 @@ public final class Sampler {
         this.vocabSize = vocabSize;
         this.rng = new SplittableRandom(seed);
         this.work = new float[vocabSize];
+        this.expOf = new float[vocabSize];
         this.keys = new long[vocabSize];
         this.weights = new double[vocabSize];
         this.seenBits = new long[(vocabSize + 63) >>> 6];
@@ -149,12 +153,21 @@ public final class Sampler {
             if (Float.isNaN(v)) {
                 throw new IllegalArgumentException("logit " + i + " is NaN");
             }
+            if (v == Float.POSITIVE_INFINITY) { // e^(logit - max) would be NaN for every token
+                throw new IllegalArgumentException("logit " + i + " is " + logits[i] + ", +infinity once divided by the "
+                        + "temperature " + params.temperature() + ": the distribution is undefined");
+            }
             work[i] = v;
             max = Math.max(max, v);
         }
         if (max == Float.NEGATIVE_INFINITY) {
             throw new IllegalArgumentException("every logit is -infinity: nothing can be sampled");
         }
+
+        // Every token's unnormalised probability, in one vectorised pass: the filters below and the
+        // draw read these instead of calling Math.exp per token (two or three times each, which took
+        // ~10% of a 130m model's decode time in `generate`; docs/generation.md).
+        Kernels.expShifted(work, 0, max, expOf, 0, vocabSize);
 
         // min-p keeps p_i >= minP * p_max, i.e. logit_i - max >= ln(minP). Like top-k and top-p it
         // keeps a prefix of the tokens sorted by probability, so the three filters intersect.
@@ -172,15 +185,14 @@ public final class Sampler {
             }
             selectSmallest(keys, vocabSize, topK);
             for (int j = 0; j < topK; j++) {
-                double w = Math.exp(work[token(keys[j])] - max);
-                z += w;
+                z += expOf[token(keys[j])];
                 if (work[token(keys[j])] >= minPThreshold) {
                     keys[n++] = keys[j];
                 }
             }
         } else {
             for (int i = 0; i < vocabSize; i++) {
-                z += Math.exp(work[i] - max);
+                z += expOf[i];
                 if (work[i] >= minPThreshold) {
                     keys[n++] = pack(work[i], i);
                 }
@@ -202,7 +214,7 @@ public final class Sampler {
                 double cumulative = 0;
                 int kept = 0;
                 while (kept < sorted && cumulative < limit) {
-                    cumulative += Math.exp(work[token(keys[kept])] - max);
+                    cumulative += expOf[token(keys[kept])];
                     kept++;
                 }
                 if (cumulative >= limit || sorted == n) {
@@ -214,7 +226,7 @@ public final class Sampler {
         }
 
         for (int j = 0; j < n; j++) {
-            weights[j] = Math.exp(work[token(keys[j])] - max);
+            weights[j] = expOf[token(keys[j])];
         }
         return n;
     }

@@ -136,6 +136,15 @@ public final class Kernels {
         return SIMD ? VectorRowOps.logSumExp(x, off, n) : ScalarKernels.logSumExp(x, off, n);
     }
 
+    /** See {@link ScalarKernels#expShifted}: the same bits on either path. */
+    public static void expShifted(float[] x, int xOff, float shift, float[] out, int outOff, int n) {
+        if (SIMD) {
+            VectorRowOps.expShifted(x, xOff, shift, out, outOff, n);
+        } else {
+            ScalarKernels.expShifted(x, xOff, shift, out, outOff, n);
+        }
+    }
+
     public static void softmax(float[] x, int off, int n) {
         if (SIMD) {
             VectorRowOps.softmax(x, off, n);

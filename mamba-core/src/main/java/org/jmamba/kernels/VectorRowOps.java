@@ -116,6 +116,16 @@ final class VectorRowOps {
         return m + (float) Math.log(sumExp(x, off, n, m));
     }
 
+    static void expShifted(float[] x, int xOff, float shift, float[] out, int outOff, int n) {
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += LANES) {
+            VectorMath.exp(FloatVector.fromArray(F, x, xOff + i).sub(shift)).intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) { // the lanes' own arithmetic, one at a time: the same bits
+            out[outOff + i] = ScalarMath.exp(x[xOff + i] - shift);
+        }
+    }
+
     static void softmax(float[] x, int off, int n) {
         float m = max(x, off, n);
         FloatVector s = FloatVector.zero(F);

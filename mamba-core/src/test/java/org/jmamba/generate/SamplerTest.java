@@ -293,6 +293,11 @@ class SamplerTest {
         assertThrows(IllegalArgumentException.class, () -> s.observe(-1));
         float ninf = Float.NEGATIVE_INFINITY;
         assertThrows(IllegalArgumentException.class, () -> s.sample(new float[] {ninf, ninf, ninf, ninf}));
+        IllegalArgumentException inf = assertThrows(IllegalArgumentException.class,
+                () -> s.sample(new float[] {0, Float.POSITIVE_INFINITY, 0, 0}));
+        assertTrue(inf.getMessage().contains("logit 1"), inf.getMessage());
+        Sampler cold = sampler(sampling().temperature(1e-30).build(), 4); // a finite logit that overflows
+        assertThrows(IllegalArgumentException.class, () -> cold.sample(new float[] {0, 3e38f, 0, 0}));
         // -infinity masks a token out without trouble.
         assertDistribution(new double[] {0, 2 / 9.0, 3 / 9.0, 4 / 9.0},
                 s.distribution(new float[] {ninf, P1234[1], P1234[2], P1234[3]}));

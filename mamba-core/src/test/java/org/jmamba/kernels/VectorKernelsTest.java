@@ -273,6 +273,34 @@ class VectorKernelsTest {
         }
     }
 
+    /**
+     * The sampler's probabilities: the SIMD kernel gives the scalar twin's bits exactly (so a seeded
+     * draw picks the same token on either path), and both are e^(x - shift) to float precision, with
+     * -infinity (a token ruled out) giving exactly 0.
+     */
+    @Test
+    void expShiftedIsBitForBitTheScalarTwinAndCloseToExp() {
+        for (int n : KernelTestSupport.sizes(r, lanes)) {
+            float[] x = randn(r, n + 3, 8f);
+            if (n > 1) { // not the only one: the shift (the max) stays finite
+                x[3 + r.nextInt(n)] = Float.NEGATIVE_INFINITY;
+            }
+            float shift = ScalarKernels.max(x, 3, n);
+            float[] v = new float[n + 1], s = new float[n + 1];
+            VectorRowOps.expShifted(x, 3, shift, v, 1, n);
+            ScalarKernels.expShifted(x, 3, shift, s, 1, n);
+            assertEquals(0f, v[0], ctx("nothing before outOff is written"));
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToRawIntBits(s[1 + i]), Float.floatToRawIntBits(v[1 + i]),
+                        ctx("expShifted n=" + n + " i=" + i + ": " + v[1 + i] + " vs " + s[1 + i]));
+                float arg = x[3 + i] - shift; // rounded to float first, as the kernels do
+                double want = arg < VectorMath.EXP_LO ? 0 : Math.exp(arg);
+                // exp's two ulps (VectorMathTest), and 0 where e^arg is below the floats' normal range
+                assertEquals(want, s[1 + i], 2.5e-7 * want + Float.MIN_NORMAL, ctx("e^(x - shift) at " + i));
+            }
+        }
+    }
+
     @Test
     void rowOps() {
         for (int n : KernelTestSupport.sizes(r, lanes)) {

@@ -17,8 +17,9 @@ import org.jmamba.kernels.WorkerPool;
  * channel's own values is fused into the phase that produces them. One chunk per thread, not the
  * pool's usual several: cut finer, each phase pays for every extra chunk (new memory streams, one
  * more hand-over at its end), and measured in one process against four chunks per thread, one
- * decoded 17% more bf16 tokens per second and 11% more int8 ones (docs/benchmarks.md). A chunk
- * is still claimed like any other, so a worker slow to wake leaves its chunk to the caller.
+ * decoded 17% more bf16 tokens per second and 11% more int8 ones (docs/benchmark-history.md).
+ * A chunk is still claimed like any other, so a worker slow to wake leaves its chunk to the
+ * caller.
  *
  * <p>The cuts are not equal: each kind of phase has a {@link SpeedSplit} that cuts its range in
  * proportion to the speed each thread showed on it (chunk 0 is always the caller's). On the

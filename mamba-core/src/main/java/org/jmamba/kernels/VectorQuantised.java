@@ -162,7 +162,8 @@ final class VectorQuantised {
      * always inlined. A helper such as widen(q, i) or sum(v) is inlined or not depending on
      * the profile the JIT happened to collect, and when it is not, every vector it takes or returns
      * becomes an object: in about one process in five, int8 decode on two threads allocated
-     * tens of thousands of vectors per token and ran at a quarter of its speed (docs/benchmarks.md).
+     * tens of thousands of vectors per token and ran at a quarter of its speed
+     * (docs/benchmark-history.md).
      */
 
     /**
@@ -186,8 +187,8 @@ final class VectorQuantised {
             // One row of A (decode at batch 1): four rows of W at once, one from each quarter of
             // the range, as in bf16NT. Four memory streams far apart keep more loads in flight
             // than two: one thread read int8 weights from memory at 32-35 GB/s this way against
-            // 24-25 with a row from each half (docs/benchmarks.md). When the range runs out a row
-            // is repeated (computed by the same code) and stored once.
+            // 24-25 with a row from each half (docs/benchmark-history.md). When the range runs
+            // out a row is repeated (computed by the same code) and stored once.
             int n = n0;
             if (sixteenRows(bias, accumulate, K)) {
                 for (; n + 16 <= n1; n += 16) { // short rows (dt_proj): 16 at a time, same bits

@@ -23,7 +23,10 @@ public final class Bf16 {
         return (short) (rounded >>> 16);
     }
 
-    /** Rounds {@code n} floats: out[outOff+i] = fromFloat(in[inOff+i]). */
+    /**
+     * Rounds {@code n} floats: out[outOff+i] = fromFloat(in[inOff+i]). The definition of
+     * {@link Kernels#toBf16}, which gives the same bits with SIMD.
+     */
     public static void fromFloats(float[] in, int inOff, short[] out, int outOff, int n) {
         for (int i = 0; i < n; i++) {
             out[outOff + i] = fromFloat(in[inOff + i]);

@@ -6,6 +6,8 @@ package org.jmamba.kernels;
  * stored as {@code q = round(w / s)} in [-127, 127]. A row of K weights has
  * {@code ceil(K / BLOCK)} blocks; the last may be short. The error of each weight is at most
  * {@code s / 2}.
+ *
+ * <p>These methods define the results; {@link Kernels#quantizeInt8} gives the same bits with SIMD.
  */
 public final class Int8Blocks {
     /** Weights per scale. */
@@ -41,18 +43,27 @@ public final class Int8Blocks {
             for (int b = 0; b < bpr; b++) {
                 int k0 = b * BLOCK;
                 int k1 = Math.min(k, k0 + BLOCK);
-                float amax = 0f;
-                for (int i = k0; i < k1; i++) {
-                    amax = Math.max(amax, Math.abs(w[wr + i]));
-                }
-                float s = amax / 127f;
-                float inv = s > 0f ? 1f / s : 0f;
-                scales[r * bpr + b] = s;
-                for (int i = k0; i < k1; i++) {
-                    int v = Math.round(w[wr + i] * inv); // round to nearest (ties away from zero)
-                    q[r * k + i] = (byte) Math.max(-127, Math.min(127, v));
-                }
+                scales[r * bpr + b] = quantizeBlock(w, wr + k0, k1 - k0, q, r * k + k0);
             }
         }
+    }
+
+    /**
+     * One block: {@code len} weights from {@code w[wi]} into {@code q[qi]}; returns its scale. A
+     * weight becomes {@code Math.round(w / s)}: the nearest integer, ties rounded up (towards
+     * positive infinity), clamped to [-127, 127]; NaN becomes 0.
+     */
+    static float quantizeBlock(float[] w, int wi, int len, byte[] q, int qi) {
+        float amax = 0f;
+        for (int i = 0; i < len; i++) {
+            amax = Math.max(amax, Math.abs(w[wi + i]));
+        }
+        float s = amax / 127f;
+        float inv = s > 0f ? 1f / s : 0f;
+        for (int i = 0; i < len; i++) {
+            int v = Math.round(w[wi + i] * inv);
+            q[qi + i] = (byte) Math.max(-127, Math.min(127, v));
+        }
+        return s;
     }
 }

@@ -136,6 +136,27 @@ public final class Kernels {
         return SIMD ? VectorRowOps.logSumExp(x, off, n) : ScalarKernels.logSumExp(x, off, n);
     }
 
+    /**
+     * {@link Int8Blocks#quantize(float[], int, int, int, byte[], float[])}, with SIMD where the
+     * vector width allows: the same bits either way.
+     */
+    public static void quantizeInt8(float[] w, int r0, int rows, int k, byte[] q, float[] scales) {
+        if (SIMD && VectorPacking.SUPPORTED) {
+            VectorPacking.quantizeInt8(w, r0, rows, k, q, scales);
+        } else {
+            Int8Blocks.quantize(w, r0, rows, k, q, scales);
+        }
+    }
+
+    /** {@link Bf16#fromFloats}, with SIMD where the vector width allows: the same bits either way. */
+    public static void toBf16(float[] in, int inOff, short[] out, int outOff, int n) {
+        if (SIMD && VectorPacking.SUPPORTED) {
+            VectorPacking.toBf16(in, inOff, out, outOff, n);
+        } else {
+            Bf16.fromFloats(in, inOff, out, outOff, n);
+        }
+    }
+
     /** See {@link ScalarKernels#expShifted}: the same bits on either path. */
     public static void expShifted(float[] x, int xOff, float shift, float[] out, int outOff, int n) {
         if (SIMD) {

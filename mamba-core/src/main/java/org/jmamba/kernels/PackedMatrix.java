@@ -197,7 +197,7 @@ public abstract class PackedMatrix {
             if (master.length != w.length) {
                 throw new IllegalArgumentException("expected " + w.length + " weights, got " + master.length);
             }
-            Bf16.fromFloats(master, 0, w, 0, w.length);
+            Kernels.toBf16(master, 0, w, 0, w.length);
         }
 
 
@@ -249,7 +249,7 @@ public abstract class PackedMatrix {
             if (master.length != q.length) {
                 throw new IllegalArgumentException("expected " + q.length + " weights, got " + master.length);
             }
-            Int8Blocks.quantize(master, rows, cols, q, scales);
+            Kernels.quantizeInt8(master, 0, rows, cols, q, scales);
         }
 
 

@@ -59,7 +59,7 @@ final class SegmentStore implements OffHeapMatrices {
                 short[] buf = new short[Math.min(n, CHUNK)];
                 for (int i0 = 0; i0 < n; i0 += CHUNK) {
                     int len = Math.min(CHUNK, n - i0);
-                    Bf16.fromFloats(w, i0, buf, 0, len); // PackedMatrix's bf16 rounding
+                    Kernels.toBf16(w, i0, buf, 0, len); // PackedMatrix's bf16 rounding
                     MemorySegment.copy(buf, 0, s, SegmentKernels.S16, 2L * i0, len);
                 }
                 yield new SegmentMatrix.Bf16Matrix(s, rows, cols);
@@ -73,7 +73,7 @@ final class SegmentStore implements OffHeapMatrices {
                 float[] sb = new float[Math.min(rows, step) * bpr];
                 for (int r0 = 0; r0 < rows; r0 += step) {
                     int nr = Math.min(step, rows - r0);
-                    Int8Blocks.quantize(w, r0, nr, cols, qb, sb); // PackedMatrix's quantisation
+                    Kernels.quantizeInt8(w, r0, nr, cols, qb, sb); // PackedMatrix's quantisation
                     MemorySegment.copy(qb, 0, q, SegmentKernels.I8, (long) r0 * cols, nr * cols);
                     MemorySegment.copy(sb, 0, scales, SegmentKernels.F32, 4L * r0 * bpr, nr * bpr);
                 }

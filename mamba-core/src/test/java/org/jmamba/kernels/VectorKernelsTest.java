@@ -274,6 +274,75 @@ class VectorKernelsTest {
     }
 
     /**
+     * Loading's int8 quantisation: the SIMD kernel gives {@link Int8Blocks#quantize}'s bytes and
+     * scales exactly, on row lengths with and without a short last block, a row offset, and weights
+     * that test the rounding and the edges: exact ties (k + 1/2 of a scale), zero rows, subnormal
+     * and huge blocks, ±infinity and NaN.
+     */
+    @Test
+    void int8QuantisationIsBitForBitTheScalarOne() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(VectorPacking.SUPPORTED, "no int8 vectors at " + lanes + " lanes");
+        int[] lengths = {1, 31, 32, 33, 48, 64, 80, 96 + 17, 768, 32 * (1 + r.nextInt(40)) + r.nextInt(32)};
+        for (int k : lengths) {
+            int rows = 1 + r.nextInt(9), r0 = r.nextInt(3);
+            float[] w = randn(r, (r0 + rows) * k, 1f);
+            for (int i = 0; i < w.length; i++) {
+                switch (r.nextInt(40)) {
+                    case 0 -> w[i] = 0f;
+                    case 1 -> w[i] = -0f;
+                    case 2 -> w[i] = (r.nextInt(255) - 127 + 0.5f) / 127f; // a tie once the block's max is 1
+                    case 3 -> w[i] = 1f;
+                    case 4 -> w[i] *= 1e-38f; // subnormal scales
+                    case 5 -> w[i] *= 3e38f;
+                    default -> { }
+                }
+            }
+            int specials = r.nextInt(4);
+            for (int t = 0; t < specials; t++) {
+                float[] odd = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE};
+                w[r.nextInt(w.length)] = odd[r.nextInt(odd.length)];
+            }
+            if (k >= 32 && r.nextBoolean()) { // a whole block of exact ties: its max is 127, its scale 1
+                int b0 = (r0 + r.nextInt(rows)) * k + 32 * r.nextInt(k / 32);
+                for (int j = 0; j < 32; j++) {
+                    w[b0 + j] = j == 7 ? -127f : r.nextInt(254) - 127 + 0.5f;
+                }
+            }
+            int bpr = Int8Blocks.blocksPerRow(k);
+            byte[] q0 = new byte[rows * k], q1 = new byte[rows * k];
+            float[] s0 = new float[rows * bpr], s1 = new float[rows * bpr];
+            VectorPacking.quantizeInt8(w, r0, rows, k, q0, s0);
+            Int8Blocks.quantize(w, r0, rows, k, q1, s1);
+            assertArrayEquals(q1, q0, ctx("int8 bytes, k=" + k));
+            for (int i = 0; i < s0.length; i++) {
+                assertEquals(Float.floatToRawIntBits(s1[i]), Float.floatToRawIntBits(s0[i]), ctx("scale " + i + ", k=" + k));
+            }
+        }
+    }
+
+    /** Loading's bf16 rounding: the SIMD kernel gives {@link Bf16#fromFloats}' bits for every kind of float. */
+    @Test
+    void bf16RoundingIsBitForBitTheScalarOne() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(VectorPacking.SUPPORTED, "no int8 vectors at " + lanes + " lanes");
+        for (int n : KernelTestSupport.sizes(r, lanes)) {
+            float[] x = new float[n + 2];
+            for (int i = 0; i < x.length; i++) {
+                int bits = switch (r.nextInt(6)) {
+                    case 0 -> r.nextInt(); // anything, NaN payloads and subnormals included
+                    case 1 -> (r.nextInt() & 0xffff0000) | 0x8000; // an exact tie
+                    case 2 -> 0x7f7f8000 + r.nextInt(0x8000) | (r.nextBoolean() ? 0x80000000 : 0); // rounds to infinity
+                    default -> Float.floatToRawIntBits((float) r.nextGaussian());
+                };
+                x[i] = Float.intBitsToFloat(bits);
+            }
+            short[] v = new short[n + 1], s = new short[n + 1];
+            VectorPacking.toBf16(x, 2, v, 1, n);
+            Bf16.fromFloats(x, 2, s, 1, n);
+            assertArrayEquals(s, v, ctx("bf16 n=" + n));
+        }
+    }
+
+    /**
      * The sampler's probabilities: the SIMD kernel gives the scalar twin's bits exactly (so a seeded
      * draw picks the same token on either path), and both are e^(x - shift) to float precision, with
      * -infinity (a token ruled out) giving exactly 0.

@@ -20,12 +20,13 @@ public final class Sampler {
 
     /** Scratch: the shaped logits (penalised, divided by the temperature). */
     private final float[] work;
-    /** Scratch: e^(shaped logit - max) of every token, computed once per draw by the SIMD kernel. */
+    /**
+     * Scratch: each token's unnormalised probability e^(shaped logit - max), computed once per
+     * draw by {@link Kernels#expShifted}.
+     */
     private final float[] expOf;
     /** Scratch: candidates packed as (descending-order logit key << 32 | token id). */
     private final long[] keys;
-    /** Scratch: unnormalised probability of each candidate, exp(logit - max). */
-    private final double[] weights;
 
     /** Tokens seen so far, once each: a bit set for membership and a list for iteration. */
     private final long[] seenBits;
@@ -47,7 +48,6 @@ public final class Sampler {
         this.work = new float[vocabSize];
         this.expOf = new float[vocabSize];
         this.keys = new long[vocabSize];
-        this.weights = new double[vocabSize];
         this.seenBits = new long[(vocabSize + 63) >>> 6];
     }
 
@@ -96,12 +96,12 @@ public final class Sampler {
         }
         double total = 0;
         for (int j = 0; j < n; j++) {
-            total += weights[j];
+            total += expOf[token(keys[j])];
         }
         double target = rng.nextDouble() * total;
         double cumulative = 0;
         for (int j = 0; j < n - 1; j++) {
-            cumulative += weights[j];
+            cumulative += expOf[token(keys[j])];
             if (target < cumulative) {
                 return token(keys[j]);
             }
@@ -115,20 +115,25 @@ public final class Sampler {
      */
     public double[] distribution(float[] logits) {
         int n = shape(logits);
+        double[] p = new double[vocabSize];
+        if (n == 1) { // greedy, or one candidate left: sample takes it without a draw
+            p[token(keys[0])] = 1;
+            return p;
+        }
         double total = 0;
         for (int j = 0; j < n; j++) {
-            total += weights[j];
+            total += expOf[token(keys[j])];
         }
-        double[] p = new double[vocabSize];
         for (int j = 0; j < n; j++) {
-            p[token(keys[j])] = weights[j] / total;
+            p[token(keys[j])] = expOf[token(keys[j])] / total;
         }
         return p;
     }
 
     /**
-     * Fills {@code keys[0..n)} with the candidate tokens and {@code weights[0..n)} with their
-     * unnormalised probabilities; returns n (at least 1).
+     * Fills {@code keys[0..n)} with the candidate tokens, in the order a draw walks them, and
+     * returns n (at least 1). When n > 1 each candidate's unnormalised probability is
+     * {@code expOf[token]}.
      */
     private int shape(float[] logits) {
         if (logits.length != vocabSize) {
@@ -141,7 +146,6 @@ public final class Sampler {
         if (params.isGreedy()) {
             int best = argmax(work);
             keys[0] = pack(work[best], best);
-            weights[0] = 1;
             return 1;
         }
 
@@ -223,10 +227,6 @@ public final class Sampler {
                 }
                 sorted = (int) Math.min(n, 4L * sorted);
             }
-        }
-
-        for (int j = 0; j < n; j++) {
-            weights[j] = expOf[token(keys[j])];
         }
         return n;
     }

@@ -27,6 +27,12 @@ public final class Sampler {
     private final float[] expOf;
     /** Scratch: candidates packed as (descending-order logit key << 32 | token id). */
     private final long[] keys;
+    /** Scratch: top-p's histogram of the mass by distance below the max. */
+    private final double[] bucketMass = new double[BUCKETS];
+    /** The last draw's z: the mass top-p measures against (every token's, or the top k's). */
+    private double z;
+    /** Whether the last draw's candidates are every token, in id order (no filter on). */
+    private boolean allTokens;
 
     /** Tokens seen so far, once each: a bit set for membership and a list for iteration. */
     private final long[] seenBits;
@@ -94,19 +100,21 @@ public final class Sampler {
         if (n == 1) {
             return token(keys[0]);
         }
-        double total = 0;
-        for (int j = 0; j < n; j++) {
-            total += expOf[token(keys[j])];
+        double total = allTokens ? z : 0;
+        if (!allTokens) {
+            for (int j = 0; j < n; j++) {
+                total += expOf[token(keys[j])];
+            }
         }
         double target = rng.nextDouble() * total;
         double cumulative = 0;
         for (int j = 0; j < n - 1; j++) {
-            cumulative += expOf[token(keys[j])];
+            cumulative += expOf[candidate(j)];
             if (target < cumulative) {
-                return token(keys[j]);
+                return candidate(j);
             }
         }
-        return token(keys[n - 1]);
+        return candidate(n - 1);
     }
 
     /**
@@ -122,24 +130,31 @@ public final class Sampler {
         }
         double total = 0;
         for (int j = 0; j < n; j++) {
-            total += expOf[token(keys[j])];
+            total += expOf[candidate(j)];
         }
         for (int j = 0; j < n; j++) {
-            p[token(keys[j])] = expOf[token(keys[j])] / total;
+            p[candidate(j)] = expOf[candidate(j)] / total;
         }
         return p;
     }
 
+    /** The token of the draw's j-th candidate. */
+    private int candidate(int j) {
+        return allTokens ? j : token(keys[j]);
+    }
+
     /**
-     * Fills {@code keys[0..n)} with the candidate tokens, in the order a draw walks them, and
-     * returns n (at least 1). When n > 1 each candidate's unnormalised probability is
-     * {@code expOf[token]}.
+     * Chooses the candidates and returns their number n (at least 1). A draw walks them in order:
+     * {@code keys[0..n)}, or, when {@link #allTokens} (no filter is on), every token in id order,
+     * whose mass {@link #z} was summed in that same order. When n > 1 each candidate's
+     * unnormalised probability is {@code expOf[token]}.
      */
     private int shape(float[] logits) {
         if (logits.length != vocabSize) {
             throw new IllegalArgumentException("logits have length " + logits.length + ", expected the vocabulary size "
                     + vocabSize);
         }
+        allTokens = false;
         System.arraycopy(logits, 0, work, 0, vocabSize);
         applyRepetitionPenalty();
 
@@ -179,21 +194,25 @@ public final class Sampler {
         int topK = params.topK();
         boolean useTopK = topK > 0 && topK < vocabSize;
 
-        // Z is the mass that top-p is measured against: all tokens, or the top k when top-k is on
+        // z is the mass that top-p is measured against: all tokens, or the top k when top-k is on
         // (top-p comes after top-k and sees top-k's renormalised distribution).
-        double z = 0;
+        z = 0;
         int n = 0;
         if (useTopK) {
-            for (int i = 0; i < vocabSize; i++) {
-                keys[i] = pack(work[i], i);
-            }
-            selectSmallest(keys, vocabSize, topK);
+            selectTopK(topK);
             for (int j = 0; j < topK; j++) {
                 z += expOf[token(keys[j])];
                 if (work[token(keys[j])] >= minPThreshold) {
                     keys[n++] = keys[j];
                 }
             }
+        } else if (params.minP() == 0 && params.topP() == 1) {
+            // No filter: every token is a candidate, drawn in id order, and the draw's total is z.
+            for (int i = 0; i < vocabSize; i++) {
+                z += expOf[i];
+            }
+            allTokens = true;
+            return vocabSize;
         } else {
             for (int i = 0; i < vocabSize; i++) {
                 z += expOf[i];
@@ -204,31 +223,120 @@ public final class Sampler {
         }
 
         if (params.topP() < 1) {
-            // Keep the token at rank r iff the mass ranked above it is still below topP * Z (the
-            // token that crosses the threshold is kept, as in Hugging Face's TopPLogitsWarper).
-            // The nucleus is usually small: sort only the best `sorted` candidates, and widen the
-            // window (x4) until it holds the whole nucleus, instead of sorting the vocabulary.
-            double limit = params.topP() * z;
-            int sorted = Math.min(n, 64);
-            while (true) {
-                if (sorted < n) {
-                    selectSmallest(keys, n, sorted);
-                }
-                Arrays.sort(keys, 0, sorted);
-                double cumulative = 0;
-                int kept = 0;
-                while (kept < sorted && cumulative < limit) {
-                    cumulative += expOf[token(keys[kept])];
-                    kept++;
-                }
-                if (cumulative >= limit || sorted == n) {
-                    n = Math.max(kept, 1);
-                    break;
-                }
-                sorted = (int) Math.min(n, 4L * sorted);
-            }
+            n = nucleus(n, max, params.topP() * z);
         }
         return n;
+    }
+
+    /**
+     * Top-p: sorts the shortest prefix of {@code keys[0..n)}, in probability order, whose mass
+     * (summed in that order) reaches {@code limit}, and returns its length: a token is kept iff the
+     * mass ranked above it is still below {@code limit} (the token that crosses it is kept, as in
+     * Hugging Face's TopPLogitsWarper). All n when the prefix never reaches it.
+     *
+     * <p>The nucleus is usually a small part of the vocabulary, so only a prefix is sorted. Which
+     * one comes from a histogram of the mass by how far each logit lies below the max: the
+     * candidates of the buckets that reach the limit, and one bucket more, are moved to the front
+     * (a bucket boundary is a logit value, so they are a prefix of the probability order), sorted
+     * and walked; the walk sums in the order that defines the rule, so the kept prefix is exactly
+     * the one a full sort gives. In the rare case that the walk does not reach the limit there,
+     * the rest is sorted behind it and the walk goes on.
+     */
+    private int nucleus(int n, float max, double limit) {
+        int c = n;
+        if (n > NUCLEUS_SORT_ALL) {
+            Arrays.fill(bucketMass, 0);
+            for (int j = 0; j < n; j++) {
+                int t = token(keys[j]);
+                bucketMass[bucket(max, work[t])] += expOf[t];
+            }
+            int last = BUCKETS - 1;
+            double mass = 0;
+            for (int b = 0; b < BUCKETS; b++) {
+                mass += bucketMass[b];
+                if (mass >= limit) {
+                    last = Math.min(BUCKETS - 1, b + 1);
+                    break;
+                }
+            }
+            c = 0;
+            for (int j = 0; j < n; j++) {
+                long key = keys[j];
+                if (bucket(max, work[token(key)]) <= last) {
+                    keys[j] = keys[c];
+                    keys[c++] = key;
+                }
+            }
+        }
+        Arrays.sort(keys, 0, c);
+        double cumulative = 0;
+        int kept = 0;
+        while (kept < c && cumulative < limit) {
+            cumulative += expOf[token(keys[kept])];
+            kept++;
+        }
+        if (cumulative < limit && c < n) {
+            Arrays.sort(keys, c, n); // every key here sorts after the prefix's
+            while (kept < n && cumulative < limit) {
+                cumulative += expOf[token(keys[kept])];
+                kept++;
+            }
+        }
+        return Math.max(kept, 1);
+    }
+
+    /** Up to this many candidates top-p sorts them all. */
+    private static final int NUCLEUS_SORT_ALL = 64;
+    /** Top-p's histogram: buckets of 1/{@value #PER_NAT} nat below the max, the last taking the rest. */
+    private static final int BUCKETS = 1024;
+    private static final float PER_NAT = 32f;
+
+    /** The histogram bucket of a logit: how far below the max it lies, monotone in the logit. */
+    private static int bucket(float max, float logit) {
+        float f = (max - logit) * PER_NAT; // exact scaling: a power of two
+        return f < BUCKETS - 1 ? (int) f : BUCKETS - 1; // -infinity's +infinity lands in the last
+    }
+
+    /**
+     * Top-k: puts the {@code k} most likely tokens in {@code keys[0..k)}, most likely first (ties by
+     * lower id): one pass over the vocabulary keeping the k best in a heap (a token that does not
+     * beat the k-th best so far costs one comparison), then a sort of those k.
+     */
+    private void selectTopK(int k) {
+        // A max-heap of packed keys (the largest key is the least likely token kept so far).
+        for (int i = 0; i < k; i++) {
+            keys[i] = pack(work[i], i);
+        }
+        for (int i = k / 2 - 1; i >= 0; i--) {
+            siftDown(keys, i, k);
+        }
+        for (int i = k; i < vocabSize; i++) {
+            long key = pack(work[i], i);
+            if (key < keys[0]) {
+                keys[0] = key;
+                siftDown(keys, 0, k);
+            }
+        }
+        Arrays.sort(keys, 0, k);
+    }
+
+    private static void siftDown(long[] heap, int i, int size) {
+        long v = heap[i];
+        while (true) {
+            int child = 2 * i + 1;
+            if (child >= size) {
+                break;
+            }
+            if (child + 1 < size && heap[child + 1] > heap[child]) {
+                child++;
+            }
+            if (heap[child] <= v) {
+                break;
+            }
+            heap[i] = heap[child];
+            i = child;
+        }
+        heap[i] = v;
     }
 
     /** CTRL / Hugging Face: a seen token's positive logit is divided by the penalty, a negative one multiplied. */
@@ -273,47 +381,5 @@ public final class Sampler {
 
     static int token(long key) {
         return (int) key;
-    }
-
-    /**
-     * Rearranges {@code a[0..n)} so that its {@code k} smallest values occupy {@code a[0..k)} (in
-     * no particular order): quickselect with a median-of-three pivot, deterministic.
-     */
-    static void selectSmallest(long[] a, int n, int k) {
-        int lo = 0;
-        int hi = n - 1;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            long pivot = median(a[lo], a[mid], a[hi]);
-            int i = lo;
-            int j = hi;
-            while (i <= j) {
-                while (a[i] < pivot) {
-                    i++;
-                }
-                while (a[j] > pivot) {
-                    j--;
-                }
-                if (i <= j) {
-                    long t = a[i];
-                    a[i] = a[j];
-                    a[j] = t;
-                    i++;
-                    j--;
-                }
-            }
-            // a[lo..j] <= pivot <= a[i..hi]; continue in the part that holds position k-1.
-            if (k - 1 <= j) {
-                hi = j;
-            } else if (k - 1 >= i) {
-                lo = i;
-            } else {
-                return;
-            }
-        }
-    }
-
-    private static long median(long a, long b, long c) {
-        return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
     }
 }

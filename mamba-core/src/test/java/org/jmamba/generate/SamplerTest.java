@@ -109,25 +109,6 @@ class SamplerTest {
     }
 
     @Test
-    void selectSmallestPutsTheKSmallestFirst() {
-        Random r = new Random(3);
-        for (int trial = 0; trial < 200; trial++) {
-            int n = 1 + r.nextInt(300);
-            int k = 1 + r.nextInt(n);
-            long[] a = new long[n];
-            for (int i = 0; i < n; i++) {
-                a[i] = r.nextInt(20); // many duplicates
-            }
-            long[] sorted = a.clone();
-            Arrays.sort(sorted);
-            Sampler.selectSmallest(a, n, k);
-            long[] head = Arrays.copyOf(a, k);
-            Arrays.sort(head);
-            assertArrayEquals(Arrays.copyOf(sorted, k), head);
-        }
-    }
-
-    @Test
     void topPKeepsTheSmallestSetReachingTheMass() {
         // Sorted: 0.4, 0.3, 0.2, 0.1. A token is kept while the mass ranked above it is below p.
         assertDistribution(new double[] {0, 0, 0, 1}, sampler(sampling().topP(0.35).build(), 4).distribution(P1234));
@@ -155,31 +136,71 @@ class SamplerTest {
             for (int i = 0; i < vocab; i++) {
                 l[i] *= (float) scale;
             }
-            double topP = 0.05 + 0.9 * r.nextDouble();
-            double[] p = sampler(sampling().topP(topP).build(), vocab).distribution(l);
-            // Reference: full descending sort, keep while the mass above is below topP.
-            Integer[] order = new Integer[vocab];
-            for (int i = 0; i < vocab; i++) {
-                order[i] = i;
+            assertTopPMatchesFullSort(l, 0.05 + 0.9 * r.nextDouble(), 0, "trial " + trial);
+        }
+    }
+
+    /**
+     * The nucleus comes from a histogram of the mass by logit, then a sort of only its buckets: the
+     * kept set must still be the full sort's where the histogram's sums differ most from the
+     * sorted-order ones (top-p a hair below 1), where many tokens tie, where one token holds almost
+     * everything, and where every token is alike.
+     */
+    @Test
+    void topPMatchesAFullSortAtItsEdges() {
+        Random r = new Random(17);
+        int vocab = 3000;
+        float[] ties = new float[vocab];
+        for (int i = 0; i < vocab; i++) {
+            ties[i] = r.nextInt(12) * 0.25f; // twelve values, 250 tokens each
+        }
+        float[] dominant = randomLogits(r, vocab);
+        dominant[1234] = 40f;
+        float[] alike = new float[vocab];
+        float[] spread = randomLogits(r, vocab);
+        for (int i = 0; i < vocab; i++) {
+            spread[i] *= 20f; // past the histogram's last bucket, 32 nats below the max
+        }
+        float[][] cases = {ties, dominant, alike, spread, randomLogits(r, vocab)};
+        double[] topPs = {0.3, 0.9, 1 - 1e-6, 1 - 1e-12};
+        for (int c = 0; c < cases.length; c++) {
+            for (double topP : topPs) {
+                // The sampler takes l - max in float: half an ulp of the distance below the max, up to
+                // 6e-8 relative error per nat in e^(l - max); these cases reach 80 nats below.
+                assertTopPMatchesFullSort(cases[c], topP, 6e-8, "case " + c + ", top-p " + topP);
             }
-            Arrays.sort(order, (a, b) -> l[a] != l[b] ? Float.compare(l[b], l[a]) : Integer.compare(a, b));
-            double max = l[order[0]];
-            double z = 0;
-            for (float v : l) {
-                z += Math.exp(v - max);
-            }
-            double above = 0;
-            int kept = 0;
-            while (kept < vocab && above < topP * z) {
-                above += Math.exp(l[order[kept]] - max);
-                kept++;
-            }
-            double keptMass = above;
-            for (int rank = 0; rank < vocab; rank++) {
-                int t = order[rank];
-                double want = rank < kept ? Math.exp(l[t] - max) / keptMass : 0;
-                assertEquals(want, p[t], 1e-6 * Math.max(want, 1e-12), "trial " + trial + " rank " + rank);
-            }
+        }
+    }
+
+    /**
+     * Reference: a full descending sort, keeping while the mass above is below topP. Each kept
+     * token's probability must match to 1e-6, plus {@code perNat} for each nat it lies below the max.
+     */
+    private static void assertTopPMatchesFullSort(float[] l, double topP, double perNat, String what) {
+        int vocab = l.length;
+        double[] p = sampler(sampling().topP(topP).build(), vocab).distribution(l);
+        Integer[] order = new Integer[vocab];
+        for (int i = 0; i < vocab; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> l[a] != l[b] ? Float.compare(l[b], l[a]) : Integer.compare(a, b));
+        double max = l[order[0]];
+        double z = 0;
+        for (float v : l) {
+            z += Math.exp(v - max);
+        }
+        double above = 0;
+        int kept = 0;
+        while (kept < vocab && above < topP * z) {
+            above += Math.exp(l[order[kept]] - max);
+            kept++;
+        }
+        double keptMass = above;
+        for (int rank = 0; rank < vocab; rank++) {
+            int t = order[rank];
+            double want = rank < kept ? Math.exp(l[t] - max) / keptMass : 0;
+            double tol = (1e-6 + perNat * (max - l[t])) * Math.max(want, 1e-12);
+            assertEquals(want, p[t], tol, what + ", rank " + rank + " of " + kept + " kept");
         }
     }
 

@@ -236,11 +236,11 @@ public final class ScalarKernels {
     }
 
     /**
-     * {@code out[i] = e^(x[i] - shift)} for {@code i < n}: the unnormalised probabilities of a
-     * softmax when {@code shift} is the max (what a sampler draws from). Each value is
-     * {@link ScalarMath#exp}'s, so the SIMD kernel, whose lanes compute exactly that, gives the same
-     * bits: the same logits and seed make a sampler pick the same token on either path. {@code x}
-     * and {@code out} may be the same array.
+     * {@code out[i] = e^(x[i] - shift)} for {@code i < n}, where no {@code x[i]} exceeds
+     * {@code shift}: the unnormalised probabilities of a softmax when {@code shift} is the max
+     * (what a sampler draws from). Each value is {@link ScalarMath#exp}'s, so the SIMD kernel,
+     * whose lanes compute exactly that, gives the same bits: the same logits and seed make a
+     * sampler pick the same token on either path. {@code x} and {@code out} may be the same array.
      */
     public static void expShifted(float[] x, int xOff, float shift, float[] out, int outOff, int n) {
         for (int i = 0; i < n; i++) {

@@ -119,7 +119,8 @@ final class VectorRowOps {
     static void expShifted(float[] x, int xOff, float shift, float[] out, int outOff, int n) {
         int i = 0;
         for (int end = F.loopBound(n); i < end; i += LANES) {
-            VectorMath.exp(FloatVector.fromArray(F, x, xOff + i).sub(shift)).intoArray(out, outOff + i);
+            // x - shift ≤ 0 (the contract): exp without its overflow step, as softmax takes it
+            VectorMath.expAtMostHi(FloatVector.fromArray(F, x, xOff + i).sub(shift)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) { // the lanes' own arithmetic, one at a time: the same bits
             out[outOff + i] = ScalarMath.exp(x[xOff + i] - shift);

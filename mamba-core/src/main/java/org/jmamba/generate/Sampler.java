@@ -10,8 +10,9 @@ import org.jmamba.kernels.Kernels;
  *
  * <p>A sampler is stateful: it remembers the tokens it has been shown ({@link #observe}) for the
  * repetition penalty and owns a seeded RNG ({@link SplittableRandom}), so the same seed, logits and
- * history always give the same tokens. It reuses its buffers; sampling a token allocates nothing.
- * One sampler serves one sequence on one thread.
+ * history always give the same tokens. It reuses its buffers; sampling a token allocates nothing
+ * once the JIT has compiled its SIMD kernel ({@link Kernels#expShifted}). One sampler serves one
+ * sequence on one thread.
  */
 public final class Sampler {
     private final SamplingParams params;

@@ -63,7 +63,7 @@ public class SamplerBench {
         rows = new float[DISTINCT][vocab];
         for (float[] row : rows) {
             for (int i = 0; i < vocab; i++) {
-                row[i] = (float) (gaussian(r) * sd);
+                row[i] = (float) (r.nextGaussian() * sd);
             }
         }
         SamplingParams.Builder b = SamplingParams.builder();
@@ -75,11 +75,6 @@ public class SamplerBench {
             default -> throw new IllegalArgumentException("decoding: greedy, temperature, topK or topP, got " + decoding);
         }
         sampler = new Sampler(b.build(), vocab, 1);
-    }
-
-    private static double gaussian(SplittableRandom r) {
-        double u = 1 - r.nextDouble(); // (0, 1]
-        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r.nextDouble());
     }
 
     @Benchmark

@@ -25,6 +25,47 @@ public final class Compare {
         return relErr(a, toDouble(b));
     }
 
+    /**
+     * ‖a − b‖ / ‖mag‖, where {@code mag} is the same computation on the absolute values of its
+     * inputs: per element, Σ|terms| of the sum it is. ‖b‖ is no scale for rounding error: a single
+     * output, or a few, can cancel to near zero while each order of summation still errs by up to
+     * about n·2^-24·Σ|terms|; ‖mag‖ cannot cancel. A NaN in one and not the other is an infinite error;
+     * ‖mag‖ = 0 gives the absolute error.
+     */
+    public static double errAgainst(float[] a, float[] b, float[] mag) {
+        return errAgainst(a, toDouble(b), toDouble(mag));
+    }
+
+    /** {@link #errAgainst(float[], float[], float[])} against a float64 reference and its sizes. */
+    public static double errAgainst(float[] a, double[] b, double[] mag) {
+        if (a.length != b.length || mag.length != b.length) {
+            throw new IllegalArgumentException("lengths differ: " + a.length + ", " + b.length + ", " + mag.length);
+        }
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < a.length; i++) {
+            if (Float.isNaN(a[i]) != Double.isNaN(b[i])) {
+                return Double.POSITIVE_INFINITY;
+            }
+            double d = a[i] - b[i];
+            num += d * d;
+            den += mag[i] * mag[i];
+        }
+        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+    }
+
+    /** |a| element by element; null stays null (an absent bias). */
+    public static float[] abs(float[] a) {
+        if (a == null) {
+            return null;
+        }
+        float[] r = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            r[i] = Math.abs(a[i]);
+        }
+        return r;
+    }
+
     public static double[] toDouble(float[] a) {
         double[] d = new double[a.length];
         for (int i = 0; i < a.length; i++) {

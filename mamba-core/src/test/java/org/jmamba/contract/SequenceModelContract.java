@@ -193,12 +193,14 @@ public abstract class SequenceModelContract {
             int L = 1 + rnd.nextInt(12);
             int V = c.vocabSize();
             int[][] tokens = RandomMamba.tokens(rnd, B, L, V);
-            try (SequenceModel m = create(RandomMamba.weights(c, rnd)); MambaState s = m.newState(B)) {
+            MambaWeights w = RandomMamba.weights(c, rnd);
+            double tol = modesTolerance(w, tokens);
+            try (SequenceModel m = create(w); MambaState s = m.newState(B)) {
                 float[] par = m.forward(tokens, false).logits().data();
                 for (int t = 0; t < L; t++) {
                     float[][] lg = m.step(s, column(tokens, t));
                     for (int b = 0; b < B; b++) {
-                        assertClose(row(par, L, V, b, t), lg[b], tolerances().modes(), c + " step t=" + t + " b=" + b);
+                        assertClose(row(par, L, V, b, t), lg[b], tol, c + " step t=" + t + " b=" + b);
                     }
                 }
                 for (int b = 0; b < B; b++) {
@@ -247,21 +249,22 @@ public abstract class SequenceModelContract {
             int L = 6 + rnd.nextInt(10);
             int V = c.vocabSize();
             int[][] tokens = RandomMamba.tokens(rnd, B, L, V);
-            try (SequenceModel m = create(RandomMamba.weights(c, rnd)); MambaState s = m.newState(B)) {
+            MambaWeights w = RandomMamba.weights(c, rnd);
+            double tol = modesTolerance(w, tokens);
+            try (SequenceModel m = create(w); MambaState s = m.newState(B)) {
                 float[] par = m.forward(tokens, false).logits().data();
                 // Chunks of 1, 2 and the rest-minus-2, then two steps.
                 int[] cuts = {0, 1, 3, L - 2};
                 for (int k = 0; k + 1 < cuts.length; k++) {
                     float[][] lg = m.prefill(s, slice(tokens, cuts[k], cuts[k + 1]));
                     for (int b = 0; b < B; b++) {
-                        assertClose(row(par, L, V, b, cuts[k + 1] - 1), lg[b], tolerances().modes(),
-                                c + " prefill chunk " + k + " b=" + b);
+                        assertClose(row(par, L, V, b, cuts[k + 1] - 1), lg[b], tol, c + " prefill chunk " + k + " b=" + b);
                     }
                 }
                 for (int t = L - 2; t < L; t++) {
                     float[][] lg = m.step(s, column(tokens, t));
                     for (int b = 0; b < B; b++) {
-                        assertClose(row(par, L, V, b, t), lg[b], tolerances().modes(), c + " step after prefill t=" + t);
+                        assertClose(row(par, L, V, b, t), lg[b], tol, c + " step after prefill t=" + t);
                     }
                 }
                 for (int b = 0; b < B; b++) {
@@ -278,7 +281,9 @@ public abstract class SequenceModelContract {
         int L = 4 + rnd.nextInt(10);
         int V = c.vocabSize();
         int[][] tokens = RandomMamba.tokens(rnd, B, L + 1, V);
-        try (SequenceModel m = create(RandomMamba.weights(c, rnd)); MambaState s = m.newState(B)) {
+        MambaWeights w = RandomMamba.weights(c, rnd);
+        double tol = modesTolerance(w, tokens);
+        try (SequenceModel m = create(w); MambaState s = m.newState(B)) {
             float[] par = m.forward(tokens, false).logits().data();
             int[] cuts = {0, 1, 2 + rnd.nextInt(L - 2), L};
             for (int k = 0; k + 1 < cuts.length; k++) {
@@ -287,7 +292,7 @@ public abstract class SequenceModelContract {
                 for (int b = 0; b < B; b++) {
                     assertEquals(cuts[k + 1] - cuts[k], part[b].length, "positions of chunk " + k + seedNote());
                     for (int t = cuts[k]; t < cuts[k + 1]; t++) {
-                        assertClose(row(par, L + 1, V, b, t), part[b][t - cuts[k]], tolerances().modes(),
+                        assertClose(row(par, L + 1, V, b, t), part[b][t - cuts[k]], tol,
                                 c + " prefillAll chunk " + k + " t=" + t + " b=" + b);
                     }
                 }
@@ -297,7 +302,7 @@ public abstract class SequenceModelContract {
             }
             float[][] last = m.step(s, column(tokens, L));
             for (int b = 0; b < B; b++) {
-                assertClose(row(par, L + 1, V, b, L), last[b], tolerances().modes(), c + " step after prefillAll b=" + b);
+                assertClose(row(par, L + 1, V, b, L), last[b], tol, c + " step after prefillAll b=" + b);
             }
         }
     }
@@ -308,7 +313,8 @@ public abstract class SequenceModelContract {
         int V = c.vocabSize();
         int[][] prompts = {RandomMamba.tokens(rnd, 1, 5, V)[0], new int[0], RandomMamba.tokens(rnd, 1, 9, V)[0],
             RandomMamba.tokens(rnd, 1, 5, V)[0]};
-        try (SequenceModel m = create(RandomMamba.weights(c, rnd)); MambaState s = m.newState(4)) {
+        MambaWeights w = RandomMamba.weights(c, rnd);
+        try (SequenceModel m = create(w); MambaState s = m.newState(4)) {
             float[][] lg = m.prefill(s, prompts);
             assertNull(lg[1], "an empty row yields null logits" + seedNote());
             assertEquals(0, s.position(1), "an empty row leaves its sequence as it was" + seedNote());
@@ -318,12 +324,11 @@ public abstract class SequenceModelContract {
                 int[] seq = Arrays.copyOf(prompts[b], prompts[b].length + 1);
                 seq[prompts[b].length] = next[b];
                 float[] par = m.forward(new int[][] {seq}, false).logits().data();
+                double tol = modesTolerance(w, new int[][] {seq});
                 if (prompts[b].length > 0) {
-                    assertClose(row(par, seq.length, V, 0, seq.length - 2), lg[b], tolerances().modes(),
-                            c + " ragged prefill row " + b);
+                    assertClose(row(par, seq.length, V, 0, seq.length - 2), lg[b], tol, c + " ragged prefill row " + b);
                 }
-                assertClose(row(par, seq.length, V, 0, seq.length - 1), after[b], tolerances().modes(),
-                        c + " step after ragged prefill row " + b);
+                assertClose(row(par, seq.length, V, 0, seq.length - 1), after[b], tol, c + " step after ragged prefill row " + b);
                 assertEquals(seq.length, s.position(b), "position of row " + b + seedNote());
             }
         }
@@ -337,7 +342,8 @@ public abstract class SequenceModelContract {
         int V = c.vocabSize();
         int[][] prompt = RandomMamba.tokens(rnd, 2, 4, V);
         int[] next = {1 % V, 2 % V};
-        try (SequenceModel m = create(RandomMamba.weights(c, rnd)); MambaState s = m.newState(2)) {
+        MambaWeights w = RandomMamba.weights(c, rnd);
+        try (SequenceModel m = create(w); MambaState s = m.newState(2)) {
             m.prefill(s, prompt);
             MambaState branch = s.copy();
             MambaState other = s.copy();
@@ -347,11 +353,12 @@ public abstract class SequenceModelContract {
             other.close();                           // nor must closing it
             float[][] a = m.step(s, next);
             float[][] b = m.step(branch, next);
-            float[] par = m.forward(new int[][] {append(prompt[0], next[0]), append(prompt[1], next[1])}, false)
-                    .logits().data();
+            int[][] whole = {append(prompt[0], next[0]), append(prompt[1], next[1])};
+            float[] par = m.forward(whole, false).logits().data();
+            double tol = modesTolerance(w, whole);
             for (int r = 0; r < 2; r++) {
                 assertRepeat(a[r], b[r], "original vs copy, row " + r);
-                assertClose(row(par, 5, V, r, 4), a[r], tolerances().modes(), c + " step after copying, row " + r);
+                assertClose(row(par, 5, V, r, 4), a[r], tol, c + " step after copying, row " + r);
             }
             branch.close();
             s.reset(1);
@@ -359,7 +366,7 @@ public abstract class SequenceModelContract {
             assertEquals(5, s.position(0), "the other row" + seedNote());
             float[][] fresh = m.step(s, new int[] {3 % V, 3 % V});
             float[] alone = m.forward(new int[][] {{3 % V}}, false).logits().data();
-            assertClose(alone, fresh[1], tolerances().modes(), c + " first step after reset");
+            assertClose(alone, fresh[1], modesTolerance(w, new int[][] {{3 % V}}), c + " first step after reset");
             assertTrue(s.sizeInBytes() > 0, "sizeInBytes" + seedNote());
             long before = s.sizeInBytes();
             m.step(s, new int[] {0, 0});
@@ -515,8 +522,9 @@ public abstract class SequenceModelContract {
                 assertEquals(0, s.position(1), "rejected calls leave the state untouched" + seedNote());
                 float[][] first = m.step(s, new int[] {1, 2});
                 float[] alone = m.forward(new int[][] {{1}, {2}}, false).logits().data();
-                assertClose(Arrays.copyOfRange(alone, 0, V), first[0], tolerances().modes(), "first step after rejections, row 0");
-                assertClose(Arrays.copyOfRange(alone, V, 2 * V), first[1], tolerances().modes(), "first step after rejections, row 1");
+                double tol = modesTolerance(w, new int[][] {{1}, {2}});
+                assertClose(Arrays.copyOfRange(alone, 0, V), first[0], tol, "first step after rejections, row 0");
+                assertClose(Arrays.copyOfRange(alone, V, 2 * V), first[1], tol, "first step after rejections, row 1");
             }
             MambaWeights g = MambaWeights.zeros(c);
             rejects(() -> m.lossAndGradients(new int[][] {{1, 2}}, new int[][] {{1}}, g), "targets shorter than inputs");
@@ -550,6 +558,41 @@ public abstract class SequenceModelContract {
     /** " (seed N)": every random test's messages name the seed that replays it. */
     protected final String seedNote() {
         return " (seed " + seed + ")";
+    }
+
+    /**
+     * How far apart two ways of computing a random model's logits on {@code tokens} may be:
+     * {@link Tolerances#modes}, or ten times the model's own float32 noise where that is more.
+     *
+     * <p>Why: a few small random models are ill-conditioned. One (dModel 3, dState 1, 3 layers) moved
+     * its parallel logits by 6.1e-6 when every weight was moved by at most one part in 2^23, and its
+     * step and parallel logits differed by 1.6e-5, over a bound of 1e-5 with nothing wrong: such a
+     * failure came about once in a few thousand runs of this class. The noise is the most that the
+     * parallel logits move under three such perturbations of the weights. Over 100,000 random models
+     * (step against parallel), the difference was at most 10.5 times that noise, and that only where
+     * it was far below 1e-5; the one model whose modes differed by more than 1e-5 differed by 3.3
+     * times its noise (a single perturbation underestimated the noise up to 15 times). A real fault,
+     * a lost state or a wrong offset, moves logits far more than ten times the noise.
+     */
+    private double modesTolerance(MambaWeights w, int[][] tokens) {
+        Random perturb = new Random(seed ^ 0x9E3779B97F4A7C15L); // leaves the test's own draws alone
+        double noise = 0;
+        try (SequenceModel m = create(w)) {
+            double[] exact = Compare.toDouble(m.forward(tokens, false).logits().data());
+            for (int draw = 0; draw < 3; draw++) {
+                MambaWeights p = w.copy();
+                for (FloatTensor t : p.named().values()) {
+                    float[] d = t.data();
+                    for (int i = 0; i < d.length; i++) {
+                        d[i] *= (float) (1 + (2 * perturb.nextDouble() - 1) * 0x1p-23);
+                    }
+                }
+                try (SequenceModel q = create(p)) {
+                    noise = Math.max(noise, Compare.relErr(q.forward(tokens, false).logits().data(), exact));
+                }
+            }
+        }
+        return Math.max(tolerances().modes(), 10 * noise);
     }
 
     private void assertClose(float[] expected, float[] actual, double tol, String what) {

@@ -3,11 +3,20 @@ package org.jmamba.cpu;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
+import org.jmamba.contract.Compare;
 import org.junit.jupiter.api.Test;
 
-/** The fused scan against a plain float64 scan in the reference's (batch, dim, len) layout. */
+/**
+ * The fused scan against a plain float64 scan in the reference's (batch, dim, len) layout.
+ *
+ * <p>Errors are measured against the size of the terms each value is summed from, not the value itself:
+ * an output is a sum ({@code Σ h·C + D·u}) that can cancel to almost nothing, and then float32's error,
+ * which is relative to the terms, is unbounded relative to the result. A run once failed that way on a
+ * single-element case (relative error 1.2e-6 against a bound of 1e-6).
+ */
 class SelectiveScanTest {
-    private final Random rnd = new Random(System.nanoTime());
+    private final long seed = System.nanoTime();
+    private final Random rnd = new Random(seed);
 
     /** Inputs in the reference's layout, as doubles. */
     static final class Case {
@@ -17,26 +26,43 @@ class SelectiveScanTest {
         double[] Dskip, bias;
         double[][][] out;                  // [B][D][L]
         double[][][] last;                 // [B][D][N]
+        double[][][] outScale;             // [B][D][L]: the output computed from absolute values of its terms
+        double[][][] lastScale;            // [B][D][N]: the same for the state
     }
 
     /** The float64 scan, written directly from the equations. */
     static void reference(Case c, double[][][] init) {
         c.out = new double[c.B][c.D][c.L];
         c.last = new double[c.B][c.D][c.N];
+        c.outScale = new double[c.B][c.D][c.L];
+        c.lastScale = new double[c.B][c.D][c.N];
         for (int b = 0; b < c.B; b++) {
             for (int d = 0; d < c.D; d++) {
                 double[] h = init == null ? new double[c.N] : init[b][d].clone();
+                double[] hAbs = new double[c.N];
+                for (int n = 0; n < c.N; n++) {
+                    hAbs[n] = Math.abs(h[n]);
+                }
                 for (int t = 0; t < c.L; t++) {
                     double dt = Reference64.softplus(c.delta[b][d][t] + c.bias[d]);
                     double y = 0;
+                    double yAbs = 0;
                     for (int n = 0; n < c.N; n++) {
-                        h[n] = Math.exp(dt * c.A[d][n]) * h[n] + dt * c.Bm[b][n][t] * c.u[b][d][t];
+                        double decay = Math.exp(dt * c.A[d][n]);
+                        double input = dt * c.Bm[b][n][t] * c.u[b][d][t];
+                        h[n] = decay * h[n] + input;
+                        hAbs[n] = decay * hAbs[n] + Math.abs(input);
                         y += h[n] * c.Cm[b][n][t];
+                        yAbs += hAbs[n] * Math.abs(c.Cm[b][n][t]);
                     }
                     y += c.Dskip[d] * c.u[b][d][t];
-                    c.out[b][d][t] = y * Reference64.silu(c.z[b][d][t]);
+                    yAbs += Math.abs(c.Dskip[d] * c.u[b][d][t]);
+                    double gate = Reference64.silu(c.z[b][d][t]);
+                    c.out[b][d][t] = y * gate;
+                    c.outScale[b][d][t] = yAbs * Math.abs(gate);
                 }
                 c.last[b][d] = h;
+                c.lastScale[b][d] = hAbs;
             }
         }
     }
@@ -145,9 +171,10 @@ class SelectiveScanTest {
                 reference(c, null);
                 float[] state = new float[c.B * c.D * c.N];
                 float[] out = runScan(par, c, state);
-                double eo = TestModels.relErr(out, tokenMajorDouble(c.out));
-                double es = TestModels.relErr(state, flat3(c.last));
-                assertTrue(eo <= 1e-6 && es <= 1e-6, "scan " + java.util.Arrays.toString(s) + ": out " + eo + " state " + es);
+                double eo = Compare.errAgainst(out, tokenMajorDouble(c.out), tokenMajorDouble(c.outScale));
+                double es = Compare.errAgainst(state, flat3(c.last), flat3(c.lastScale));
+                assertTrue(eo <= 1e-6 && es <= 1e-6,
+                        "scan " + java.util.Arrays.toString(s) + " seed " + seed + ": out " + eo + " state " + es);
             }
         }
     }
@@ -182,8 +209,10 @@ class SelectiveScanTest {
                 }
             }
             float[] gotF = SelectiveScanTest.flat(got);
-            assertTrue(TestModels.relErr(gotF, tokenMajorDouble(c.out)) <= 1e-6, "step vs reference");
-            assertTrue(TestModels.relErr(state, flat3(c.last)) <= 1e-6, "step state vs reference");
+            double eo = Compare.errAgainst(gotF, tokenMajorDouble(c.out), tokenMajorDouble(c.outScale));
+            double es = Compare.errAgainst(state, flat3(c.last), flat3(c.lastScale));
+            assertTrue(eo <= 1e-6, "step vs reference, seed " + seed + ": " + eo);
+            assertTrue(es <= 1e-6, "step state vs reference, seed " + seed + ": " + es);
         }
     }
 }

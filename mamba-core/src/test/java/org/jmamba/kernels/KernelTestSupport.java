@@ -1,6 +1,7 @@
 package org.jmamba.kernels;
 
 import java.util.Random;
+import org.jmamba.contract.Compare;
 
 /** Random data and the norm-wise relative error used by the kernel tests. */
 final class KernelTestSupport {
@@ -20,26 +21,9 @@ final class KernelTestSupport {
         return errAgainst(a, b, b);
     }
 
-    /**
-     * ‖a − b‖ / ‖mag‖ ({@link #relErr} is mag = b). Here mag is the same computation on the absolute values of its inputs: per
-     * element, Σ|terms| of the sum it is. ‖b‖ is no scale for rounding error: a single output, or a
-     * few, can cancel to near zero while each order of summation still errs by up to about
-     * n·2^-24·Σ|terms|; ‖mag‖ cannot cancel.
-     */
+    /** {@link Compare#errAgainst}: the error against the size of the terms each element sums. */
     static double errAgainst(float[] a, float[] b, float[] mag) {
-        if (a.length != b.length || mag.length != b.length) {
-            throw new IllegalArgumentException("lengths differ: " + a.length + ", " + b.length + ", " + mag.length);
-        }
-        double num = 0, den = 0;
-        for (int i = 0; i < a.length; i++) {
-            if (Float.isNaN(a[i]) != Float.isNaN(b[i])) {
-                return Double.POSITIVE_INFINITY;
-            }
-            double d = (double) a[i] - b[i];
-            num += d * d;
-            den += (double) mag[i] * mag[i];
-        }
-        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+        return Compare.errAgainst(a, b, mag);
     }
 
     /**
@@ -52,14 +36,7 @@ final class KernelTestSupport {
     }
 
     static float[] abs(float[] a) {
-        if (a == null) {
-            return null;
-        }
-        float[] r = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            r[i] = Math.abs(a[i]);
-        }
-        return r;
+        return Compare.abs(a);
     }
 
     /** Sizes that exercise tails: 1, small odd values, just below/above the vector width, larger odd values. */

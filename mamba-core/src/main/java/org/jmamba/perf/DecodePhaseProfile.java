@@ -10,7 +10,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import jdk.jfr.Category;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
 import jdk.jfr.Recording;
+import jdk.jfr.StackTrace;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 
@@ -24,13 +29,25 @@ import jdk.jfr.consumer.RecordingFile;
  * <p>Recording costs a little (an event per phase, about a hundred per step of a 24-layer model),
  * so the benchmark runs it after its timed repetitions, not during them. Starting a recording also
  * makes the JIT recompile the code that commits the events, so the recording first runs warm-up
- * steps, whose events are left out.
+ * steps, whose events are left out: those that start before a {@link Mark} the recording holds
+ * between the warm-up and the measured steps. (The mark's own time, not {@code Instant.now()}: JFR
+ * converts its ticks to wall-clock time with an offset of its own, and a cut by {@code Instant.now()}
+ * once dropped the first measured step but kept its phases.)
  */
 final class DecodePhaseProfile {
     static final String PHASE_EVENT = "org.jmamba.DecodePhase";
     static final String STEP_EVENT = "org.jmamba.DecodeStep";
     /** The phases in step order (the decoder's names). */
     static final String[] PHASES = {"in", "x", "scan", "out", "head"};
+    static final String MARK_EVENT = "org.jmamba.DecodeProfileMark";
+
+    /** Committed between the warm-up and the measured steps: where the counted events begin. */
+    @Name(MARK_EVENT)
+    @Label("Decode Profile Mark")
+    @Category({"JMamba", "Decode"})
+    @StackTrace(false)
+    static final class Mark extends Event {
+    }
 
     private DecodePhaseProfile() {
     }
@@ -47,17 +64,28 @@ final class DecodePhaseProfile {
             recording.setName("jmamba-decode-phases");
             recording.enable(PHASE_EVENT).withThreshold(Duration.ZERO).withoutStackTrace();
             recording.enable(STEP_EVENT).withThreshold(Duration.ZERO).withoutStackTrace();
+            recording.enable(Mark.class).withThreshold(Duration.ZERO).withoutStackTrace();
             recording.setToDisk(true);
             recording.start();
             warmUp.run();
-            Instant from = Instant.now();
+            new Mark().commit();
             steps.run();
             recording.stop();
             file = Files.createTempFile("jmamba-phases", ".jfr");
             recording.dump(file);
+            List<RecordedEvent> all = RecordingFile.readAllEvents(file);
+            Instant from = null;
+            for (RecordedEvent e : all) {
+                if (e.getEventType().getName().equals(MARK_EVENT)) {
+                    from = e.getStartTime();
+                }
+            }
+            if (from == null) {
+                throw new IllegalStateException("the phase recording lost its mark between warm-up and measured steps");
+            }
             List<RecordedEvent> events = new ArrayList<>();
-            for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
-                if (!e.getStartTime().isBefore(from)) {
+            for (RecordedEvent e : all) {
+                if (!e.getStartTime().isBefore(from) && !e.getEventType().getName().equals(MARK_EVENT)) {
                     events.add(e);
                 }
             }

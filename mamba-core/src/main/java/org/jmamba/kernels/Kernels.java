@@ -43,7 +43,7 @@ public final class Kernels {
     }
 
     /** Floats of scratch the panel form of {@link #gemmNT(float[], int, int, PanelSource, float[], int, int, float[], boolean, int, int, int, int, int, float[])} uses. */
-    public static final int PANEL_SCRATCH_FLOATS = 256 * 192 + 6 * 3 * 64;
+    public static final int PANEL_SCRATCH_FLOATS = 256 * 192 + 6 * 3 * 64 + 64 * 256; // panel, edge tile, strip
 
     /**
      * gemmNT with B in any storage type, widened a panel at a time (see {@link PanelSource});
@@ -105,20 +105,21 @@ public final class Kernels {
     }
 
     /** See {@link ScalarKernels#bf16Widen}. */
-    public static void bf16Widen(short[] w, int ldw, float[] out, int n0, int n1, int K) {
+    public static void bf16Widen(short[] w, int ldw, int n0, int nl, int k0, int kl, float[] out, int off, int ldo) {
         if (SIMD) {
-            VectorQuantised.bf16Widen(w, ldw, out, n0, n1, K);
+            VectorQuantised.bf16Widen(w, ldw, n0, nl, k0, kl, out, off, ldo);
         } else {
-            ScalarKernels.bf16Widen(w, ldw, out, n0, n1, K);
+            ScalarKernels.bf16Widen(w, ldw, n0, nl, k0, kl, out, off, ldo);
         }
     }
 
     /** See {@link ScalarKernels#int8Widen}. */
-    public static void int8Widen(byte[] q, float[] scales, float[] out, int n0, int n1, int K) {
+    public static void int8Widen(byte[] q, float[] scales, int K, int n0, int nl, int k0, int kl,
+                                 float[] out, int off, int ldo) {
         if (SIMD) {
-            VectorQuantised.int8Widen(q, scales, out, n0, n1, K);
+            VectorQuantised.int8Widen(q, scales, K, n0, nl, k0, kl, out, off, ldo);
         } else {
-            ScalarKernels.int8Widen(q, scales, out, n0, n1, K);
+            ScalarKernels.int8Widen(q, scales, K, n0, nl, k0, kl, out, off, ldo);
         }
     }
 

@@ -174,21 +174,29 @@ public final class ScalarKernels {
         }
     }
 
-    /** Widens rows [n0, n1) of a bf16 matrix to f32: out[(n-n0)*K + k] = B[n,k]. */
-    public static void bf16Widen(short[] w, int ldw, float[] out, int n0, int n1, int K) {
-        for (int n = n0; n < n1; n++) {
-            for (int k = 0; k < K; k++) {
-                out[(n - n0) * K + k] = Bf16.toFloat(w[n * ldw + k]);
+    /**
+     * Widens a block of a bf16 matrix (row n at {@code w[n*ldw]}) to f32, row by row:
+     * {@code out[off + j*ldo + k] = B[n0 + j, k0 + k]} for j < nl, k < kl.
+     */
+    public static void bf16Widen(short[] w, int ldw, int n0, int nl, int k0, int kl, float[] out, int off, int ldo) {
+        for (int j = 0; j < nl; j++) {
+            for (int k = 0; k < kl; k++) {
+                out[off + j * ldo + k] = Bf16.toFloat(w[(n0 + j) * ldw + k0 + k]);
             }
         }
     }
 
-    /** Dequantises rows [n0, n1) of a block-int8 matrix: out[(n-n0)*K + k] = B[n,k]. */
-    public static void int8Widen(byte[] q, float[] scales, float[] out, int n0, int n1, int K) {
+    /**
+     * Dequantises a block of a block-int8 matrix [N, K] ({@link Int8Blocks}) to f32, row by row:
+     * {@code out[off + j*ldo + k] = B[n0 + j, k0 + k]} for j < nl, k < kl.
+     */
+    public static void int8Widen(byte[] q, float[] scales, int K, int n0, int nl, int k0, int kl,
+                                 float[] out, int off, int ldo) {
         int bpr = Int8Blocks.blocksPerRow(K);
-        for (int n = n0; n < n1; n++) {
-            for (int k = 0; k < K; k++) {
-                out[(n - n0) * K + k] = q[n * K + k] * scales[n * bpr + k / Int8Blocks.BLOCK];
+        for (int j = 0; j < nl; j++) {
+            int n = n0 + j;
+            for (int k = k0; k < k0 + kl; k++) {
+                out[off + j * ldo + k - k0] = q[n * K + k] * scales[n * bpr + k / Int8Blocks.BLOCK];
             }
         }
     }

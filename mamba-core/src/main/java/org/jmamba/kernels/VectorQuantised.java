@@ -635,42 +635,57 @@ final class VectorQuantised {
         return (FloatVector) ByteVector.fromArray(BL, q, i).convertShape(B2F, F, 0);
     }
 
-    static void bf16Widen(short[] w, int ldw, float[] out, int n0, int n1, int K) {
-        for (int n = n0; n < n1; n++) {
-            int wi = n * ldw;
-            int oi = (n - n0) * K;
+    /** {@link ScalarKernels#bf16Widen}: a vector of weights at a time, then the row's tail. */
+    static void bf16Widen(short[] w, int ldw, int n0, int nl, int k0, int kl, float[] out, int off, int ldo) {
+        for (int j = 0; j < nl; j++) {
+            int wi = (n0 + j) * ldw + k0;
+            int oi = off + j * ldo;
             int k = 0;
-            for (; k <= K - LANES; k += LANES) {
+            for (; k <= kl - LANES; k += LANES) {
                 bf16(w, wi + k).intoArray(out, oi + k);
             }
-            for (; k < K; k++) {
+            for (; k < kl; k++) {
                 out[oi + k] = Bf16.toFloat(w[wi + k]);
             }
         }
     }
 
-    static void int8Widen(byte[] q, float[] scales, float[] out, int n0, int n1, int K) {
+    /**
+     * {@link ScalarKernels#int8Widen}: whole blocks a vector at a time (each vector times its
+     * block's scale, one rounding, as the scalar form), the rest one weight at a time. A block that
+     * starts before k0 or ends after k0 + kl is done weight by weight too.
+     */
+    static void int8Widen(byte[] q, float[] scales, int K, int n0, int nl, int k0, int kl,
+                          float[] out, int off, int ldo) {
         if (!INT8_VECTORS) {
-            ScalarKernels.int8Widen(q, scales, out, n0, n1, K);
+            ScalarKernels.int8Widen(q, scales, K, n0, nl, k0, kl, out, off, ldo);
             return;
         }
         int bpr = Int8Blocks.blocksPerRow(K);
-        int full = K / Int8Blocks.BLOCK;
-        for (int n = n0; n < n1; n++) {
+        int k1 = k0 + kl;
+        int b0 = (k0 + Int8Blocks.BLOCK - 1) / Int8Blocks.BLOCK; // first whole block inside [k0, k1)
+        int b1 = k1 / Int8Blocks.BLOCK;                          // blocks before b1 end by k1
+        for (int j = 0; j < nl; j++) {
+            int n = n0 + j;
             int qi = n * K;
-            int oi = (n - n0) * K;
-            for (int blk = 0; blk < full; blk++) {
-                int k0 = blk * Int8Blocks.BLOCK;
-                float s = scales[n * bpr + blk];
-                widen(q, qi + k0).mul(s).intoArray(out, oi + k0); // written out: see INT8_VECTORS
-                widen(q, qi + k0 + LANES).mul(s).intoArray(out, oi + k0 + LANES);
+            int oi = off + j * ldo - k0; // out index of weight k is oi + k
+            int si = n * bpr;
+            int head = Math.min(k1, b0 * Int8Blocks.BLOCK); // weights before the first whole block
+            for (int k = k0; k < head; k++) {
+                out[oi + k] = q[qi + k] * scales[si + k / Int8Blocks.BLOCK];
+            }
+            for (int blk = b0; blk < b1; blk++) {
+                int k = blk * Int8Blocks.BLOCK;
+                float s = scales[si + blk];
+                widen(q, qi + k).mul(s).intoArray(out, oi + k); // written out: see INT8_VECTORS
+                widen(q, qi + k + LANES).mul(s).intoArray(out, oi + k + LANES);
                 if (INT8_FOUR_STEPS) {
-                    widen(q, qi + k0 + 2 * LANES).mul(s).intoArray(out, oi + k0 + 2 * LANES);
-                    widen(q, qi + k0 + 3 * LANES).mul(s).intoArray(out, oi + k0 + 3 * LANES);
+                    widen(q, qi + k + 2 * LANES).mul(s).intoArray(out, oi + k + 2 * LANES);
+                    widen(q, qi + k + 3 * LANES).mul(s).intoArray(out, oi + k + 3 * LANES);
                 }
             }
-            for (int k = full * Int8Blocks.BLOCK; k < K; k++) {
-                out[oi + k] = q[qi + k] * scales[n * bpr + full];
+            for (int k = Math.max(head, b1 * Int8Blocks.BLOCK); k < k1; k++) { // after the last whole block
+                out[oi + k] = q[qi + k] * scales[si + k / Int8Blocks.BLOCK];
             }
         }
     }

@@ -650,18 +650,29 @@ final class SegmentKernels {
     // ---------------------------------------------------------------- panels (many rows) and rows
 
     /*
-     * The panel sources are PanelSource.f32 / bf16 / int8 reading a segment: one widened weight at a
-     * time into the transposed panel, the same values, so the shared panel product gives the same
-     * bits as for heap matrices.
+     * The panel sources are PanelSource.f32 / bf16 / int8 reading a segment: the same values in both
+     * forms (transposed one weight at a time; rows widened with SIMD, as VectorQuantised.bf16Widen
+     * and int8Widen widen arrays), so the shared panel product gives the same bits as for heap
+     * matrices.
      */
 
     /** {@link PanelSource#f32} over a segment: B [N, K] in f32, row n at element {@code n*ldb}. */
     static PanelSource f32Panels(MemorySegment b, int ldb) {
-        return (n0, nl, k0, kl, panel, ld) -> {
-            for (int j = 0; j < nl; j++) {
-                long src = (long) (n0 + j) * ldb + k0;
-                for (int k = 0; k < kl; k++) {
-                    panel[k * ld + j] = f32(b, src + k);
+        return new PanelSource() {
+            @Override
+            public void packTransposed(int n0, int nl, int k0, int kl, float[] panel, int ld) {
+                for (int j = 0; j < nl; j++) {
+                    long src = (long) (n0 + j) * ldb + k0;
+                    for (int k = 0; k < kl; k++) {
+                        panel[k * ld + j] = f32(b, src + k);
+                    }
+                }
+            }
+
+            @Override
+            public void widenRows(int n0, int nl, int k0, int kl, float[] dst, int off, int ld) {
+                for (int j = 0; j < nl; j++) {
+                    MemorySegment.copy(b, F32, 4L * ((long) (n0 + j) * ldb + k0), dst, off + j * ld, kl);
                 }
             }
         };
@@ -669,11 +680,31 @@ final class SegmentKernels {
 
     /** {@link PanelSource#bf16} over a segment of bf16 bit patterns, row n at element {@code n*ldw}. */
     static PanelSource bf16Panels(MemorySegment w, int ldw) {
-        return (n0, nl, k0, kl, panel, ld) -> {
-            for (int j = 0; j < nl; j++) {
-                long src = (long) (n0 + j) * ldw + k0;
-                for (int k = 0; k < kl; k++) {
-                    panel[k * ld + j] = bf16(w, src + k);
+        return new PanelSource() {
+            @Override
+            public void packTransposed(int n0, int nl, int k0, int kl, float[] panel, int ld) {
+                for (int j = 0; j < nl; j++) {
+                    long src = (long) (n0 + j) * ldw + k0;
+                    for (int k = 0; k < kl; k++) {
+                        panel[k * ld + j] = bf16(w, src + k);
+                    }
+                }
+            }
+
+            @Override
+            public void widenRows(int n0, int nl, int k0, int kl, float[] dst, int off, int ld) {
+                for (int j = 0; j < nl; j++) {
+                    long wi = 2L * ((long) (n0 + j) * ldw + k0);
+                    int oi = off + j * ld;
+                    int k = 0;
+                    for (; k <= kl - LANES; k += LANES) {
+                        ShortVector v = ShortVector.fromMemorySegment(SH, w, wi + 2L * k, LE);
+                        IntVector x = (IntVector) v.convertShape(VectorOperators.S2I, I, 0);
+                        x.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, oi + k);
+                    }
+                    for (; k < kl; k++) {
+                        dst[oi + k] = Bf16.toFloat(w.get(S16, wi + 2L * k));
+                    }
                 }
             }
         };
@@ -682,12 +713,44 @@ final class SegmentKernels {
     /** {@link PanelSource#int8} over segments of int8 blocks and their f32 scales. */
     static PanelSource int8Panels(MemorySegment q, MemorySegment scales, int K) {
         int bpr = Int8Blocks.blocksPerRow(K);
-        return (n0, nl, k0, kl, panel, ld) -> {
-            for (int j = 0; j < nl; j++) {
-                int n = n0 + j;
-                long src = (long) n * K;
-                for (int k = k0; k < k0 + kl; k++) {
-                    panel[(k - k0) * ld + j] = int8(q, src + k) * f32(scales, (long) n * bpr + k / Int8Blocks.BLOCK);
+        return new PanelSource() {
+            @Override
+            public void packTransposed(int n0, int nl, int k0, int kl, float[] panel, int ld) {
+                for (int j = 0; j < nl; j++) {
+                    int n = n0 + j;
+                    long src = (long) n * K;
+                    for (int k = k0; k < k0 + kl; k++) {
+                        panel[(k - k0) * ld + j] = int8(q, src + k) * f32(scales, (long) n * bpr + k / Int8Blocks.BLOCK);
+                    }
+                }
+            }
+
+            /** As VectorQuantised.int8Widen: whole blocks a vector at a time, the rest one weight at a time. */
+            @Override
+            public void widenRows(int n0, int nl, int k0, int kl, float[] dst, int off, int ld) {
+                int k1 = k0 + kl;
+                int b0 = INT8_VECTORS ? (k0 + Int8Blocks.BLOCK - 1) / Int8Blocks.BLOCK : 0;
+                int b1 = INT8_VECTORS ? k1 / Int8Blocks.BLOCK : 0;
+                for (int j = 0; j < nl; j++) {
+                    int n = n0 + j;
+                    long qi = (long) n * K;
+                    long si = (long) n * bpr;
+                    int oi = off + j * ld - k0; // dst index of weight k is oi + k
+                    int head = b1 > b0 ? b0 * Int8Blocks.BLOCK : k1; // weights before the first whole block
+                    for (int k = k0; k < head; k++) {
+                        dst[oi + k] = int8(q, qi + k) * f32(scales, si + k / Int8Blocks.BLOCK);
+                    }
+                    for (int blk = b0; blk < b1; blk++) {
+                        int k = blk * Int8Blocks.BLOCK;
+                        float s = f32(scales, si + blk);
+                        for (int v = 0; v < Int8Blocks.BLOCK; v += LANES) {
+                            ((FloatVector) ByteVector.fromMemorySegment(BL, q, qi + k + v, LE).convertShape(B2F, F, 0))
+                                    .mul(s).intoArray(dst, oi + k + v);
+                        }
+                    }
+                    for (int k = Math.max(head, b1 * Int8Blocks.BLOCK); k < k1; k++) { // after the last whole block
+                        dst[oi + k] = int8(q, qi + k) * f32(scales, si + k / Int8Blocks.BLOCK);
+                    }
                 }
             }
         };

@@ -172,6 +172,21 @@ class SegmentKernelsTest {
                 pairs[t][0].packTransposed(n0, nl, k0, kl, want, ld);
                 pairs[t][1].packTransposed(n0, nl, k0, kl, got, ld);
                 assertArrayEquals(want, got, ctx("panel of type " + t + ", " + N + "x" + K));
+                // the row form: the same values, row by row, from either source
+                int off = r.nextInt(3), ldr = kl + r.nextInt(3);
+                float[] rowsWant = new float[off + nl * ldr], rowsGot = new float[off + nl * ldr];
+                pairs[t][0].widenRows(n0, nl, k0, kl, rowsWant, off, ldr);
+                pairs[t][1].widenRows(n0, nl, k0, kl, rowsGot, off, ldr);
+                assertArrayEquals(rowsWant, rowsGot, ctx("rows of type " + t + ", " + N + "x" + K));
+                for (int j = 0; j < nl; j++) {
+                    for (int k = 0; k < kl; k++) {
+                        assertEquals(want[k * ld + j], rowsGot[off + j * ldr + k], ctx("rows vs panel of type " + t));
+                    }
+                }
+                // and the SIMD product's packing through the rows gives the scalar panel
+                float[] simd = new float[kl * ld + Kernels.PANEL_SCRATCH_FLOATS];
+                VectorGemm.packPanel(pairs[t][1], n0, nl, k0, kl, simd, ld, kl * ld);
+                assertArrayEquals(want, java.util.Arrays.copyOf(simd, kl * ld), ctx("packPanel of type " + t));
             }
         }
     }

@@ -82,6 +82,32 @@ class VectorKernelsTest {
     }
 
     @Test
+    void packPanelWritesWhatPackTransposedWrites() {
+        for (int trial = 0; trial < 30; trial++) {
+            int N = 1 + r.nextInt(trial < 10 ? 40 : 400), K = 1 + r.nextInt(trial % 3 == 0 ? 800 : 100);
+            Weights wt = Weights.random(r, N, K);
+            PanelSource[] sources = {PanelSource.f32(wt.f32(), 0, K), PanelSource.bf16(wt.bf16(), K),
+                PanelSource.int8(wt.q(), wt.scales(), K)};
+            int n0 = r.nextInt(N), nl = 1 + r.nextInt(Math.min(VectorGemm.PK_NC, N - n0));
+            int k0 = r.nextBoolean() ? 32 * r.nextInt(K / 32 + 1) % K : r.nextInt(K);
+            int kl = 1 + r.nextInt(Math.min(VectorGemm.PK_KC, K - k0));
+            int ld = nl + r.nextInt(2 * lanes);
+            for (PanelSource src : sources) {
+                float[] want = new float[kl * ld];
+                float[] got = new float[kl * ld + Kernels.PANEL_SCRATCH_FLOATS];
+                src.packTransposed(n0, nl, k0, kl, want, ld);
+                VectorGemm.packPanel(src, n0, nl, k0, kl, got, ld, kl * ld);
+                for (int k = 0; k < kl; k++) {
+                    for (int j = 0; j < nl; j++) { // columns nl..ld-1 are padding, written by neither
+                        assertEquals(want[k * ld + j], got[k * ld + j],
+                                ctx("panel " + N + "x" + K + " rows " + n0 + "+" + nl + " cols " + k0 + "+" + kl + " at " + k + "," + j));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void panelSourcesOfEveryStorageType() {
         for (int trial = 0; trial < 15; trial++) {
             int M = 1 + r.nextInt(30), N = 1 + r.nextInt(300), K = 1 + r.nextInt(trial == 14 ? 700 : 100);
@@ -189,14 +215,17 @@ class VectorKernelsTest {
             ScalarKernels.int8NT(absA, 1, K, absQ, wt.scales(), mag, 0, N, absBias, acc, 0, M, 0, N, K);
             assertTrue(errAgainst(v, s, mag) <= tol, ctx("int8NT " + M + "x" + N + "x" + K + " err " + errAgainst(v, s, mag)));
 
-            int n0 = r.nextInt(N), n1 = n0 + 1 + r.nextInt(N - n0);
-            float[] wv = new float[(n1 - n0) * K], ws = new float[(n1 - n0) * K];
-            VectorQuantised.bf16Widen(wt.bf16(), K, wv, n0, n1, K);
-            ScalarKernels.bf16Widen(wt.bf16(), K, ws, n0, n1, K);
-            assertEquals(0.0, relErr(wv, ws), ctx("bf16Widen is exact"));
-            VectorQuantised.int8Widen(wt.q(), wt.scales(), wv, n0, n1, K);
-            ScalarKernels.int8Widen(wt.q(), wt.scales(), ws, n0, n1, K);
-            assertEquals(0.0, relErr(wv, ws), ctx("int8Widen is exact"));
+            // a block of rows and columns, starting anywhere (inside an int8 block too), into a strided output
+            int n0 = r.nextInt(N), nl = 1 + r.nextInt(N - n0);
+            int k0 = r.nextBoolean() ? 0 : r.nextInt(K), kl = 1 + r.nextInt(K - k0);
+            int off = r.nextInt(3), ldo = kl + r.nextInt(3);
+            float[] wv = new float[off + nl * ldo], ws = new float[off + nl * ldo];
+            VectorQuantised.bf16Widen(wt.bf16(), K, n0, nl, k0, kl, wv, off, ldo);
+            ScalarKernels.bf16Widen(wt.bf16(), K, n0, nl, k0, kl, ws, off, ldo);
+            assertArrayEquals(ws, wv, ctx("bf16Widen is exact, k0 " + k0 + " kl " + kl));
+            VectorQuantised.int8Widen(wt.q(), wt.scales(), K, n0, nl, k0, kl, wv, off, ldo);
+            ScalarKernels.int8Widen(wt.q(), wt.scales(), K, n0, nl, k0, kl, ws, off, ldo);
+            assertArrayEquals(ws, wv, ctx("int8Widen is exact, k0 " + k0 + " kl " + kl));
         }
     }
 

@@ -180,6 +180,27 @@ class VectorKernelsTest {
     }
 
     @Test
+    void broadcastProductsGiveEachRowTheBitsItGetsAlone() {
+        // 4-row tiles, single rows, column tails and a second k chunk: every output is the same
+        // chain of FMAs whichever tile computes it
+        for (int trial = 0; trial < 12; trial++) {
+            int M = 1 + r.nextInt(20), N = 1 + r.nextInt(6 * lanes + 9), K = 1 + r.nextInt(trial % 4 == 0 ? 600 : 60);
+            boolean accumulate = r.nextBoolean();
+            float[] a = randn(r, M * K, 1f), at = randn(r, K * M, 1f), b = randn(r, K * N, 1f);
+            float[] c0 = randn(r, M * N, 1f);
+            float[] whole = c0.clone(), byRow = c0.clone(), wholeT = c0.clone(), byRowT = c0.clone();
+            VectorGemm.gemmNN(a, 0, K, b, 0, N, whole, 0, N, accumulate, 0, M, 0, N, K);
+            VectorGemm.gemmTN(at, 0, M, b, 0, N, wholeT, 0, N, accumulate, 0, M, 0, N, K);
+            for (int m = 0; m < M; m++) {
+                VectorGemm.gemmNN(a, 0, K, b, 0, N, byRow, 0, N, accumulate, m, m + 1, 0, N, K);
+                VectorGemm.gemmTN(at, 0, M, b, 0, N, byRowT, 0, N, accumulate, m, m + 1, 0, N, K);
+            }
+            assertArrayEquals(byRow, whole, ctx("gemmNN " + M + "x" + N + "x" + K));
+            assertArrayEquals(byRowT, wholeT, ctx("gemmTN " + M + "x" + N + "x" + K));
+        }
+    }
+
+    @Test
     void quantisedProductsAndWidening() {
         for (int trial = 0; trial < 30; trial++) {
             int M = 1 + r.nextInt(4), N = 1 + r.nextInt(23);

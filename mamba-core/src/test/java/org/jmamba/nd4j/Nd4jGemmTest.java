@@ -110,6 +110,16 @@ class Nd4jGemmTest {
                 () -> g.gemmNT(new float[4], new float[4], null, new float[4], 2, 2, 2));
     }
 
+    /** The product of {@code kind} by the scalar twin, into {@code c} (all operands at offset {@code off}). */
+    private static void scalar(Kind kind, float[] a, float[] b, float[] bias, float[] c, int off, int lda, int ldb,
+                               int ldc, boolean accumulate, int M, int N, int K) {
+        switch (kind) {
+            case NT -> ScalarKernels.gemmNT(a, off, lda, b, off, ldb, c, off, ldc, bias, accumulate, 0, M, 0, N, K);
+            case NN -> ScalarKernels.gemmNN(a, off, lda, b, off, ldb, c, off, ldc, accumulate, 0, M, 0, N, K);
+            case TN -> ScalarKernels.gemmTN(a, off, lda, b, off, ldb, c, off, ldc, accumulate, 0, M, 0, N, K);
+        }
+    }
+
     /**
      * One product through {@link Nd4jGemm} and {@link ScalarKernels}, on slices with random offsets
      * and leading dimensions larger than the rows, the output pre-filled (accumulate) or garbage.
@@ -132,32 +142,20 @@ class Nd4jGemmTest {
         float[] c0 = randn(r, off + M * ldc);
         float[] expected = c0.clone();
         float[] actual = c0.clone();
+        scalar(kind, a, b, bias, expected, off, lda, ldb, ldc, accumulate, M, N, K);
         switch (kind) {
-            case NT -> {
-                ScalarKernels.gemmNT(a, off, lda, b, off, ldb, expected, off, ldc, bias, accumulate, 0, M, 0, N, K);
-                gemm.gemmNT(a, off, lda, b, off, ldb, actual, off, ldc, bias, accumulate, M, N, K);
-            }
-            case NN -> {
-                ScalarKernels.gemmNN(a, off, lda, b, off, ldb, expected, off, ldc, accumulate, 0, M, 0, N, K);
-                gemm.gemmNN(a, off, lda, b, off, ldb, actual, off, ldc, accumulate, M, N, K);
-            }
-            case TN -> {
-                ScalarKernels.gemmTN(a, off, lda, b, off, ldb, expected, off, ldc, accumulate, 0, M, 0, N, K);
-                gemm.gemmTN(a, off, lda, b, off, ldb, actual, off, ldc, accumulate, M, N, K);
-            }
+            case NT -> gemm.gemmNT(a, off, lda, b, off, ldb, actual, off, ldc, bias, accumulate, M, N, K);
+            case NN -> gemm.gemmNN(a, off, lda, b, off, ldb, actual, off, ldc, accumulate, M, N, K);
+            case TN -> gemm.gemmTN(a, off, lda, b, off, ldb, actual, off, ldc, accumulate, M, N, K);
         }
         // The error is measured against each output's Σ|terms| (the product on absolute values), not
         // against the output: with N = 1 and M = 2 an output can cancel to almost nothing, and then
         // ‖actual − expected‖ / ‖expected‖ failed (1.2e-5) with both sums right to float precision.
         float[] size = Compare.abs(c0);
-        switch (kind) {
-            case NT -> ScalarKernels.gemmNT(Compare.abs(a), off, lda, Compare.abs(b), off, ldb, size, off, ldc, Compare.abs(bias), accumulate, 0, M, 0, N, K);
-            case NN -> ScalarKernels.gemmNN(Compare.abs(a), off, lda, Compare.abs(b), off, ldb, size, off, ldc, accumulate, 0, M, 0, N, K);
-            case TN -> ScalarKernels.gemmTN(Compare.abs(a), off, lda, Compare.abs(b), off, ldb, size, off, ldc, accumulate, 0, M, 0, N, K);
-        }
+        scalar(kind, Compare.abs(a), Compare.abs(b), Compare.abs(bias), size, off, lda, ldb, ldc, accumulate, M, N, K);
         double err = Compare.errAgainst(actual, expected, size);
         assertTrue(err <= TOL, () -> kind + " " + what + " M=" + M + " N=" + N + " K=" + K + " bias=" + withBias
-                + " strided=" + strided + " accumulate=" + accumulate + ": relative error " + err);
+                + " strided=" + strided + " accumulate=" + accumulate + ": error against the terms' size " + err);
         // The padding between rows and before the offset is never written.
         for (int m = 0; m < M; m++) {
             for (int p = N; p < ldc; p++) {

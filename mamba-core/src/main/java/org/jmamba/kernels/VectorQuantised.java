@@ -665,12 +665,12 @@ final class VectorQuantised {
         int k1 = k0 + kl;
         int b0 = (k0 + Int8Blocks.BLOCK - 1) / Int8Blocks.BLOCK; // first whole block inside [k0, k1)
         int b1 = k1 / Int8Blocks.BLOCK;                          // blocks before b1 end by k1
+        int head = Math.min(k1, b0 * Int8Blocks.BLOCK);          // weights before the first whole block
         for (int j = 0; j < nl; j++) {
             int n = n0 + j;
             int qi = n * K;
             int oi = off + j * ldo - k0; // out index of weight k is oi + k
             int si = n * bpr;
-            int head = Math.min(k1, b0 * Int8Blocks.BLOCK); // weights before the first whole block
             for (int k = k0; k < head; k++) {
                 out[oi + k] = q[qi + k] * scales[si + k / Int8Blocks.BLOCK];
             }

@@ -731,12 +731,12 @@ final class SegmentKernels {
                 int k1 = k0 + kl;
                 int b0 = INT8_VECTORS ? (k0 + Int8Blocks.BLOCK - 1) / Int8Blocks.BLOCK : 0;
                 int b1 = INT8_VECTORS ? k1 / Int8Blocks.BLOCK : 0;
+                int head = Math.min(k1, b0 * Int8Blocks.BLOCK); // weights before the first whole block
                 for (int j = 0; j < nl; j++) {
                     int n = n0 + j;
                     long qi = (long) n * K;
                     long si = (long) n * bpr;
                     int oi = off + j * ld - k0; // dst index of weight k is oi + k
-                    int head = b1 > b0 ? b0 * Int8Blocks.BLOCK : k1; // weights before the first whole block
                     for (int k = k0; k < head; k++) {
                         dst[oi + k] = int8(q, qi + k) * f32(scales, si + k / Int8Blocks.BLOCK);
                     }

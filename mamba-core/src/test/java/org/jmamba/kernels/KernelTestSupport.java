@@ -3,7 +3,10 @@ package org.jmamba.kernels;
 import java.util.Random;
 import org.jmamba.contract.Compare;
 
-/** Random data and the norm-wise relative error used by the kernel tests. */
+/**
+ * Random data and the norm-wise relative error used by the kernel tests (the error against the
+ * terms' size is {@link Compare#errAgainst}).
+ */
 final class KernelTestSupport {
     private KernelTestSupport() {
     }
@@ -18,12 +21,7 @@ final class KernelTestSupport {
 
     /** ‖a − b‖ / ‖b‖ over all elements (‖b‖ = 0 gives the absolute error). */
     static double relErr(float[] a, float[] b) {
-        return errAgainst(a, b, b);
-    }
-
-    /** {@link Compare#errAgainst}: the error against the size of the terms each element sums. */
-    static double errAgainst(float[] a, float[] b, float[] mag) {
-        return Compare.errAgainst(a, b, mag);
+        return Compare.errAgainst(a, b, b);
     }
 
     /**
@@ -33,10 +31,6 @@ final class KernelTestSupport {
     static double sumBound(int n) {
         double nu = n * 0x1p-24;
         return 2 * nu / (1 - nu);
-    }
-
-    static float[] abs(float[] a) {
-        return Compare.abs(a);
     }
 
     /** Sizes that exercise tails: 1, small odd values, just below/above the vector width, larger odd values. */

@@ -1,7 +1,7 @@
 package org.jmamba.kernels;
 
-import static org.jmamba.kernels.KernelTestSupport.abs;
-import static org.jmamba.kernels.KernelTestSupport.errAgainst;
+import static org.jmamba.contract.Compare.abs;
+import static org.jmamba.contract.Compare.errAgainst;
 import static org.jmamba.kernels.KernelTestSupport.randn;
 import static org.jmamba.kernels.KernelTestSupport.relErr;
 import static org.jmamba.kernels.KernelTestSupport.sumBound;

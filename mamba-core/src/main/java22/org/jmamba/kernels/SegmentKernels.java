@@ -112,7 +112,11 @@ final class SegmentKernels {
                 int r1 = r0 + q < n1 ? r0 + q : r0;
                 int r2 = r0 + 2 * q < n1 ? r0 + 2 * q : r1;
                 int r3 = r0 + 3 * q < n1 ? r0 + 3 * q : r2;
-                for (int m = m0; m < m1; m++) {
+                int m = m0;
+                for (; m + 4 <= m1; m += 4) {
+                    nt4x4(a, aOff + m * lda + k0, lda, b, k0, ldb, r0, r1, r2, r3, kl, c, cOff + m * ldc, ldc, bs, acc);
+                }
+                for (; m < m1; m++) {
                     nt1x4(a, aOff + m * lda + k0, b, mapped, k0, ldb, r0, r1, r2, r3, kl, c, cOff + m * ldc, bs, acc);
                 }
             }
@@ -193,6 +197,132 @@ final class SegmentKernels {
         }
     }
 
+    /**
+     * VectorGemm.nt4x4: four rows of A against rows r0..r3 of B, each output summed as nt1x4 sums
+     * it. B is read through offsets into the whole segment, mapped or not: the tile is bound by its
+     * arithmetic, not by how one core streams B, and offsets allocate nothing (see nt1x4).
+     */
+    private static void nt4x4(float[] a, int ai, int lda, MemorySegment b, int bk, int ldb,
+                              int r0, int r1, int r2, int r3, int K, float[] c, int ci, int ldc, float[] bias, boolean acc) {
+        long o0 = 4 * ((long) r0 * ldb + bk), o1 = 4 * ((long) r1 * ldb + bk);
+        long o2 = 4 * ((long) r2 * ldb + bk), o3 = 4 * ((long) r3 * ldb + bk);
+        int a0 = ai, a1 = ai + lda, a2 = ai + 2 * lda, a3 = ai + 3 * lda;
+        FloatVector c00 = FloatVector.zero(FS), c01 = FloatVector.zero(FS), c02 = FloatVector.zero(FS), c03 = FloatVector.zero(FS);
+        FloatVector c10 = FloatVector.zero(FS), c11 = FloatVector.zero(FS), c12 = FloatVector.zero(FS), c13 = FloatVector.zero(FS);
+        FloatVector c20 = FloatVector.zero(FS), c21 = FloatVector.zero(FS), c22 = FloatVector.zero(FS), c23 = FloatVector.zero(FS);
+        FloatVector c30 = FloatVector.zero(FS), c31 = FloatVector.zero(FS), c32 = FloatVector.zero(FS), c33 = FloatVector.zero(FS);
+        int k = 0;
+        for (; k <= K - SLANES; k += SLANES) {
+            long o = 4L * k;
+            FloatVector w0 = FloatVector.fromMemorySegment(FS, b, o0 + o, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(FS, b, o1 + o, LE);
+            FloatVector w2 = FloatVector.fromMemorySegment(FS, b, o2 + o, LE);
+            FloatVector w3 = FloatVector.fromMemorySegment(FS, b, o3 + o, LE);
+            FloatVector x = FloatVector.fromArray(FS, a, a0 + k);
+            c00 = x.fma(w0, c00);
+            c01 = x.fma(w1, c01);
+            c02 = x.fma(w2, c02);
+            c03 = x.fma(w3, c03);
+            x = FloatVector.fromArray(FS, a, a1 + k);
+            c10 = x.fma(w0, c10);
+            c11 = x.fma(w1, c11);
+            c12 = x.fma(w2, c12);
+            c13 = x.fma(w3, c13);
+            x = FloatVector.fromArray(FS, a, a2 + k);
+            c20 = x.fma(w0, c20);
+            c21 = x.fma(w1, c21);
+            c22 = x.fma(w2, c22);
+            c23 = x.fma(w3, c23);
+            x = FloatVector.fromArray(FS, a, a3 + k);
+            c30 = x.fma(w0, c30);
+            c31 = x.fma(w1, c31);
+            c32 = x.fma(w2, c32);
+            c33 = x.fma(w3, c33);
+        }
+        {
+            FloatVector v = c00.blend(c01, UPPER_S).add(c00.rearrange(HALVES_S).blend(c01.rearrange(HALVES_S), UPPER_S));
+            FloatVector u = c02.blend(c03, UPPER_S).add(c02.rearrange(HALVES_S).blend(c03.rearrange(HALVES_S), UPPER_S));
+            if (SLANES >= 8) {
+                v = v.add(v.rearrange(S2));
+                u = u.add(u.rearrange(S2));
+            }
+            if (SLANES >= 4) {
+                v = v.add(v.rearrange(S1));
+                u = u.add(u.rearrange(S1));
+            }
+            f32Finish4(v.lane(0), v.lane(SLANES / 2), u.lane(0), u.lane(SLANES / 2), a, a0, b, bk, ldb, k, K,
+                    c, ci, r0, r1, r2, r3, bias, acc);
+        }
+
+        {
+            FloatVector v = c10.blend(c11, UPPER_S).add(c10.rearrange(HALVES_S).blend(c11.rearrange(HALVES_S), UPPER_S));
+            FloatVector u = c12.blend(c13, UPPER_S).add(c12.rearrange(HALVES_S).blend(c13.rearrange(HALVES_S), UPPER_S));
+            if (SLANES >= 8) {
+                v = v.add(v.rearrange(S2));
+                u = u.add(u.rearrange(S2));
+            }
+            if (SLANES >= 4) {
+                v = v.add(v.rearrange(S1));
+                u = u.add(u.rearrange(S1));
+            }
+            f32Finish4(v.lane(0), v.lane(SLANES / 2), u.lane(0), u.lane(SLANES / 2), a, a1, b, bk, ldb, k, K,
+                    c, ci + ldc, r0, r1, r2, r3, bias, acc);
+        }
+
+        {
+            FloatVector v = c20.blend(c21, UPPER_S).add(c20.rearrange(HALVES_S).blend(c21.rearrange(HALVES_S), UPPER_S));
+            FloatVector u = c22.blend(c23, UPPER_S).add(c22.rearrange(HALVES_S).blend(c23.rearrange(HALVES_S), UPPER_S));
+            if (SLANES >= 8) {
+                v = v.add(v.rearrange(S2));
+                u = u.add(u.rearrange(S2));
+            }
+            if (SLANES >= 4) {
+                v = v.add(v.rearrange(S1));
+                u = u.add(u.rearrange(S1));
+            }
+            f32Finish4(v.lane(0), v.lane(SLANES / 2), u.lane(0), u.lane(SLANES / 2), a, a2, b, bk, ldb, k, K,
+                    c, ci + 2 * ldc, r0, r1, r2, r3, bias, acc);
+        }
+
+        {
+            FloatVector v = c30.blend(c31, UPPER_S).add(c30.rearrange(HALVES_S).blend(c31.rearrange(HALVES_S), UPPER_S));
+            FloatVector u = c32.blend(c33, UPPER_S).add(c32.rearrange(HALVES_S).blend(c33.rearrange(HALVES_S), UPPER_S));
+            if (SLANES >= 8) {
+                v = v.add(v.rearrange(S2));
+                u = u.add(u.rearrange(S2));
+            }
+            if (SLANES >= 4) {
+                v = v.add(v.rearrange(S1));
+                u = u.add(u.rearrange(S1));
+            }
+            f32Finish4(v.lane(0), v.lane(SLANES / 2), u.lane(0), u.lane(SLANES / 2), a, a3, b, bk, ldb, k, K,
+                    c, ci + 3 * ldc, r0, r1, r2, r3, bias, acc);
+        }
+    }
+
+    /** The scalar end of an nt1x4-style row: the tail of k, then the bias, stored once per distinct row. */
+    private static void f32Finish4(float s0, float s1, float s2, float s3, float[] a, int ai, MemorySegment b, int bk, int ldb,
+                                   int k, int K, float[] c, int ci, int r0, int r1, int r2, int r3, float[] bias, boolean acc) {
+        for (; k < K; k++) {
+            float x = a[ai + k];
+            long o = 4L * k;
+            s0 += x * b.get(F32, 4 * ((long) r0 * ldb + bk) + o);
+            s1 += x * b.get(F32, 4 * ((long) r1 * ldb + bk) + o);
+            s2 += x * b.get(F32, 4 * ((long) r2 * ldb + bk) + o);
+            s3 += x * b.get(F32, 4 * ((long) r3 * ldb + bk) + o);
+        }
+        put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, acc);
+        if (r1 != r0) {
+            put(c, ci + r1, bias != null ? s1 + bias[r1] : s1, acc);
+        }
+        if (r2 != r1) {
+            put(c, ci + r2, bias != null ? s2 + bias[r2] : s2, acc);
+        }
+        if (r3 != r2) {
+            put(c, ci + r3, bias != null ? s3 + bias[r3] : s3, acc);
+        }
+    }
+
     // ---------------------------------------------------------------- bf16
 
     /** VectorQuantised.bf16NT with W [N, K] as bf16 bit patterns in {@code w}, row n at element {@code n*ldw}. */
@@ -206,7 +336,11 @@ final class SegmentKernels {
             int r1 = r0 + q < n1 ? r0 + q : r0;
             int r2 = r0 + 2 * q < n1 ? r0 + 2 * q : r1;
             int r3 = r0 + 3 * q < n1 ? r0 + 3 * q : r2;
-            for (int m = m0; m < m1; m++) {
+            int m = m0;
+            for (; m + 4 <= m1; m += 4) {
+                bf16Rows4x4(a, aOff + m * lda, lda, w, ldw, r0, r1, r2, r3, K, c, cOff + m * ldc, ldc, bias, accumulate);
+            }
+            for (; m < m1; m++) {
                 bf16Rows4(a, aOff + m * lda, w, mapped, ldw, r0, r1, r2, r3, K, c, cOff + m * ldc, bias, accumulate);
             }
         }
@@ -291,6 +425,172 @@ final class SegmentKernels {
         }
     }
 
+    /**
+     * VectorQuantised.bf16Rows4x4: four rows of A against rows r0..r3 of bf16 W, each output summed
+     * as bf16Rows4 sums it; W through offsets into the whole segment, mapped or not (see nt4x4).
+     */
+    private static void bf16Rows4x4(float[] a, int ai, int lda, MemorySegment w, int ldw, int r0, int r1, int r2, int r3,
+                                    int K, float[] c, int ci, int ldc, float[] bias, boolean accumulate) {
+        long o0 = 2L * r0 * ldw, o1 = 2L * r1 * ldw, o2 = 2L * r2 * ldw, o3 = 2L * r3 * ldw;
+        int a0 = ai, a1 = ai + lda, a2 = ai + 2 * lda, a3 = ai + 3 * lda;
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F), c23 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F), c33 = FloatVector.zero(F);
+        int k = 0;
+        for (; k <= K - LANES; k += LANES) {
+            FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(SH, w, o0 + 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = ((IntVector) ShortVector.fromMemorySegment(SH, w, o1 + 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w2 = ((IntVector) ShortVector.fromMemorySegment(SH, w, o2 + 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w3 = ((IntVector) ShortVector.fromMemorySegment(SH, w, o3 + 2L * k, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector x = FloatVector.fromArray(F, a, a0 + k);
+            c00 = w0.fma(x, c00);
+            c01 = w1.fma(x, c01);
+            c02 = w2.fma(x, c02);
+            c03 = w3.fma(x, c03);
+            x = FloatVector.fromArray(F, a, a1 + k);
+            c10 = w0.fma(x, c10);
+            c11 = w1.fma(x, c11);
+            c12 = w2.fma(x, c12);
+            c13 = w3.fma(x, c13);
+            x = FloatVector.fromArray(F, a, a2 + k);
+            c20 = w0.fma(x, c20);
+            c21 = w1.fma(x, c21);
+            c22 = w2.fma(x, c22);
+            c23 = w3.fma(x, c23);
+            x = FloatVector.fromArray(F, a, a3 + k);
+            c30 = w0.fma(x, c30);
+            c31 = w1.fma(x, c31);
+            c32 = w2.fma(x, c32);
+            c33 = w3.fma(x, c33);
+        }
+        {
+            FloatVector v = c00.blend(c01, UPPER).add(c00.rearrange(HALVES).blend(c01.rearrange(HALVES), UPPER));
+            FloatVector u = c02.blend(c03, UPPER).add(c02.rearrange(HALVES).blend(c03.rearrange(HALVES), UPPER));
+            if (LANES >= 64) {
+                v = v.add(v.rearrange(X16));
+                u = u.add(u.rearrange(X16));
+            }
+            if (LANES >= 32) {
+                v = v.add(v.rearrange(X8));
+                u = u.add(u.rearrange(X8));
+            }
+            if (LANES >= 16) {
+                v = v.add(v.rearrange(X4));
+                u = u.add(u.rearrange(X4));
+            }
+            if (LANES >= 8) {
+                v = v.add(v.rearrange(X2));
+                u = u.add(u.rearrange(X2));
+            }
+            v = v.add(v.rearrange(X1));
+            u = u.add(u.rearrange(X1));
+            bf16Finish4(v.lane(0), v.lane(LANES / 2), u.lane(0), u.lane(LANES / 2), a, a0, w, ldw, k, K,
+                    c, ci, r0, r1, r2, r3, bias, accumulate);
+        }
+
+        {
+            FloatVector v = c10.blend(c11, UPPER).add(c10.rearrange(HALVES).blend(c11.rearrange(HALVES), UPPER));
+            FloatVector u = c12.blend(c13, UPPER).add(c12.rearrange(HALVES).blend(c13.rearrange(HALVES), UPPER));
+            if (LANES >= 64) {
+                v = v.add(v.rearrange(X16));
+                u = u.add(u.rearrange(X16));
+            }
+            if (LANES >= 32) {
+                v = v.add(v.rearrange(X8));
+                u = u.add(u.rearrange(X8));
+            }
+            if (LANES >= 16) {
+                v = v.add(v.rearrange(X4));
+                u = u.add(u.rearrange(X4));
+            }
+            if (LANES >= 8) {
+                v = v.add(v.rearrange(X2));
+                u = u.add(u.rearrange(X2));
+            }
+            v = v.add(v.rearrange(X1));
+            u = u.add(u.rearrange(X1));
+            bf16Finish4(v.lane(0), v.lane(LANES / 2), u.lane(0), u.lane(LANES / 2), a, a1, w, ldw, k, K,
+                    c, ci + ldc, r0, r1, r2, r3, bias, accumulate);
+        }
+
+        {
+            FloatVector v = c20.blend(c21, UPPER).add(c20.rearrange(HALVES).blend(c21.rearrange(HALVES), UPPER));
+            FloatVector u = c22.blend(c23, UPPER).add(c22.rearrange(HALVES).blend(c23.rearrange(HALVES), UPPER));
+            if (LANES >= 64) {
+                v = v.add(v.rearrange(X16));
+                u = u.add(u.rearrange(X16));
+            }
+            if (LANES >= 32) {
+                v = v.add(v.rearrange(X8));
+                u = u.add(u.rearrange(X8));
+            }
+            if (LANES >= 16) {
+                v = v.add(v.rearrange(X4));
+                u = u.add(u.rearrange(X4));
+            }
+            if (LANES >= 8) {
+                v = v.add(v.rearrange(X2));
+                u = u.add(u.rearrange(X2));
+            }
+            v = v.add(v.rearrange(X1));
+            u = u.add(u.rearrange(X1));
+            bf16Finish4(v.lane(0), v.lane(LANES / 2), u.lane(0), u.lane(LANES / 2), a, a2, w, ldw, k, K,
+                    c, ci + 2 * ldc, r0, r1, r2, r3, bias, accumulate);
+        }
+
+        {
+            FloatVector v = c30.blend(c31, UPPER).add(c30.rearrange(HALVES).blend(c31.rearrange(HALVES), UPPER));
+            FloatVector u = c32.blend(c33, UPPER).add(c32.rearrange(HALVES).blend(c33.rearrange(HALVES), UPPER));
+            if (LANES >= 64) {
+                v = v.add(v.rearrange(X16));
+                u = u.add(u.rearrange(X16));
+            }
+            if (LANES >= 32) {
+                v = v.add(v.rearrange(X8));
+                u = u.add(u.rearrange(X8));
+            }
+            if (LANES >= 16) {
+                v = v.add(v.rearrange(X4));
+                u = u.add(u.rearrange(X4));
+            }
+            if (LANES >= 8) {
+                v = v.add(v.rearrange(X2));
+                u = u.add(u.rearrange(X2));
+            }
+            v = v.add(v.rearrange(X1));
+            u = u.add(u.rearrange(X1));
+            bf16Finish4(v.lane(0), v.lane(LANES / 2), u.lane(0), u.lane(LANES / 2), a, a3, w, ldw, k, K,
+                    c, ci + 3 * ldc, r0, r1, r2, r3, bias, accumulate);
+        }
+    }
+
+    /** The scalar end of a bf16Rows4-style row: the tail of k, then the bias, stored once per distinct row. */
+    private static void bf16Finish4(float s0, float s1, float s2, float s3, float[] a, int ai, MemorySegment w, int ldw,
+                                    int k, int K, float[] c, int ci, int r0, int r1, int r2, int r3, float[] bias, boolean accumulate) {
+        for (; k < K; k++) {
+            float x = a[ai + k];
+            s0 += x * bf16(w, (long) r0 * ldw + k);
+            s1 += x * bf16(w, (long) r1 * ldw + k);
+            s2 += x * bf16(w, (long) r2 * ldw + k);
+            s3 += x * bf16(w, (long) r3 * ldw + k);
+        }
+        put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, accumulate);
+        if (r1 != r0) {
+            put(c, ci + r1, bias != null ? s1 + bias[r1] : s1, accumulate);
+        }
+        if (r2 != r1) {
+            put(c, ci + r2, bias != null ? s2 + bias[r2] : s2, accumulate);
+        }
+        if (r3 != r2) {
+            put(c, ci + r3, bias != null ? s3 + bias[r3] : s3, accumulate);
+        }
+    }
+
     // ---------------------------------------------------------------- block int8
 
     /**
@@ -322,6 +622,9 @@ final class SegmentKernels {
             int na = n0 + i;
             int nb = na + h < n1 ? na + h : na; // odd count: the last row pairs with itself
             int m = m0;
+            for (; m + 4 <= m1; m += 4) {
+                int8Rows2x4(a, aOff + m * lda, lda, q, scales, K, na, nb, c, cOff + m * ldc, ldc, bias, accumulate, nb != na);
+            }
             for (; m + 1 < m1; m += 2) {
                 int8Rows2x2(a, aOff + m * lda, aOff + (m + 1) * lda, q, scales, K, na, nb,
                         c, cOff + m * ldc, cOff + (m + 1) * ldc, bias, accumulate, nb != na);
@@ -541,6 +844,198 @@ final class SegmentKernels {
             if (r3 != r2) {
                 put(c, ci + r3, bias != null ? s3 + bias[r3] : s3, accumulate);
             }
+        }
+    }
+
+    /**
+     * VectorQuantised.int8Rows2x4: rows na, nb against four rows of A, each output as int8Rows2
+     * computes it; each row of W as its own slice, as in int8Rows4.
+     */
+    private static void int8Rows2x4(float[] a, int ai, int lda, MemorySegment q, MemorySegment scales, int K, int na, int nb,
+                                    float[] c, int ci, int ldc, float[] bias, boolean accumulate, boolean two) {
+        int bpr = Int8Blocks.blocksPerRow(K);
+        int full = K / Int8Blocks.BLOCK;
+        MemorySegment w0 = q.asSlice((long) na * K, K), w1 = q.asSlice((long) nb * K, K);
+        long sa0 = (long) na * bpr, sb0 = (long) nb * bpr;
+        int a0 = ai, a1 = ai + lda, a2 = ai + 2 * lda, a3 = ai + 3 * lda;
+        FloatVector acc00 = FloatVector.zero(F), acc01 = FloatVector.zero(F);
+        FloatVector acc10 = FloatVector.zero(F), acc11 = FloatVector.zero(F);
+        FloatVector acc20 = FloatVector.zero(F), acc21 = FloatVector.zero(F);
+        FloatVector acc30 = FloatVector.zero(F), acc31 = FloatVector.zero(F);
+        FloatVector f0, f1, x;
+        FloatVector p00, p01, p10, p11, p20, p21, p30, p31;
+        for (int blk = 0; blk < full; blk++) {
+            int k0 = blk * Int8Blocks.BLOCK;
+            int k1 = k0 + LANES;
+            f0 = (FloatVector) ByteVector.fromMemorySegment(BL, w0, k0, LE).convertShape(B2F, F, 0);
+            f1 = (FloatVector) ByteVector.fromMemorySegment(BL, w1, k0, LE).convertShape(B2F, F, 0);
+            x = FloatVector.fromArray(F, a, a0 + k0);
+            p00 = f0.mul(x);
+            p01 = f1.mul(x);
+            x = FloatVector.fromArray(F, a, a1 + k0);
+            p10 = f0.mul(x);
+            p11 = f1.mul(x);
+            x = FloatVector.fromArray(F, a, a2 + k0);
+            p20 = f0.mul(x);
+            p21 = f1.mul(x);
+            x = FloatVector.fromArray(F, a, a3 + k0);
+            p30 = f0.mul(x);
+            p31 = f1.mul(x);
+            f0 = (FloatVector) ByteVector.fromMemorySegment(BL, w0, k1, LE).convertShape(B2F, F, 0);
+            f1 = (FloatVector) ByteVector.fromMemorySegment(BL, w1, k1, LE).convertShape(B2F, F, 0);
+            x = FloatVector.fromArray(F, a, a0 + k1);
+            p00 = f0.fma(x, p00);
+            p01 = f1.fma(x, p01);
+            x = FloatVector.fromArray(F, a, a1 + k1);
+            p10 = f0.fma(x, p10);
+            p11 = f1.fma(x, p11);
+            x = FloatVector.fromArray(F, a, a2 + k1);
+            p20 = f0.fma(x, p20);
+            p21 = f1.fma(x, p21);
+            x = FloatVector.fromArray(F, a, a3 + k1);
+            p30 = f0.fma(x, p30);
+            p31 = f1.fma(x, p31);
+            if (INT8_FOUR_STEPS) { // a constant: compiled as straight-line code or not at all
+                int k2 = k1 + LANES, k3 = k2 + LANES;
+                f0 = (FloatVector) ByteVector.fromMemorySegment(BL, w0, k2, LE).convertShape(B2F, F, 0);
+                f1 = (FloatVector) ByteVector.fromMemorySegment(BL, w1, k2, LE).convertShape(B2F, F, 0);
+                x = FloatVector.fromArray(F, a, a0 + k2);
+                p00 = f0.fma(x, p00);
+                p01 = f1.fma(x, p01);
+                x = FloatVector.fromArray(F, a, a1 + k2);
+                p10 = f0.fma(x, p10);
+                p11 = f1.fma(x, p11);
+                x = FloatVector.fromArray(F, a, a2 + k2);
+                p20 = f0.fma(x, p20);
+                p21 = f1.fma(x, p21);
+                x = FloatVector.fromArray(F, a, a3 + k2);
+                p30 = f0.fma(x, p30);
+                p31 = f1.fma(x, p31);
+                f0 = (FloatVector) ByteVector.fromMemorySegment(BL, w0, k3, LE).convertShape(B2F, F, 0);
+                f1 = (FloatVector) ByteVector.fromMemorySegment(BL, w1, k3, LE).convertShape(B2F, F, 0);
+                x = FloatVector.fromArray(F, a, a0 + k3);
+                p00 = f0.fma(x, p00);
+                p01 = f1.fma(x, p01);
+                x = FloatVector.fromArray(F, a, a1 + k3);
+                p10 = f0.fma(x, p10);
+                p11 = f1.fma(x, p11);
+                x = FloatVector.fromArray(F, a, a2 + k3);
+                p20 = f0.fma(x, p20);
+                p21 = f1.fma(x, p21);
+                x = FloatVector.fromArray(F, a, a3 + k3);
+                p30 = f0.fma(x, p30);
+                p31 = f1.fma(x, p31);
+            }
+            FloatVector sa = FloatVector.broadcast(F, f32(scales, sa0 + blk));
+            FloatVector sb = FloatVector.broadcast(F, f32(scales, sb0 + blk));
+            acc00 = p00.fma(sa, acc00);
+            acc01 = p01.fma(sb, acc01);
+            acc10 = p10.fma(sa, acc10);
+            acc11 = p11.fma(sb, acc11);
+            acc20 = p20.fma(sa, acc20);
+            acc21 = p21.fma(sb, acc21);
+            acc30 = p30.fma(sa, acc30);
+            acc31 = p31.fma(sb, acc31);
+        }
+        int kv = full * Int8Blocks.BLOCK;
+        int tail = (K - kv) / LANES;
+        if (tail > 0) {
+            f0 = (FloatVector) ByteVector.fromMemorySegment(BL, w0, kv, LE).convertShape(B2F, F, 0);
+            f1 = (FloatVector) ByteVector.fromMemorySegment(BL, w1, kv, LE).convertShape(B2F, F, 0);
+            x = FloatVector.fromArray(F, a, a0 + kv);
+            p00 = f0.mul(x);
+            p01 = f1.mul(x);
+            x = FloatVector.fromArray(F, a, a1 + kv);
+            p10 = f0.mul(x);
+            p11 = f1.mul(x);
+            x = FloatVector.fromArray(F, a, a2 + kv);
+            p20 = f0.mul(x);
+            p21 = f1.mul(x);
+            x = FloatVector.fromArray(F, a, a3 + kv);
+            p30 = f0.mul(x);
+            p31 = f1.mul(x);
+            for (int t = 1; t < tail; t++) {
+                int k = kv + t * LANES;
+                f0 = (FloatVector) ByteVector.fromMemorySegment(BL, w0, k, LE).convertShape(B2F, F, 0);
+                f1 = (FloatVector) ByteVector.fromMemorySegment(BL, w1, k, LE).convertShape(B2F, F, 0);
+                x = FloatVector.fromArray(F, a, a0 + k);
+                p00 = f0.fma(x, p00);
+                p01 = f1.fma(x, p01);
+                x = FloatVector.fromArray(F, a, a1 + k);
+                p10 = f0.fma(x, p10);
+                p11 = f1.fma(x, p11);
+                x = FloatVector.fromArray(F, a, a2 + k);
+                p20 = f0.fma(x, p20);
+                p21 = f1.fma(x, p21);
+                x = FloatVector.fromArray(F, a, a3 + k);
+                p30 = f0.fma(x, p30);
+                p31 = f1.fma(x, p31);
+            }
+            FloatVector sa = FloatVector.broadcast(F, f32(scales, sa0 + full));
+            FloatVector sb = FloatVector.broadcast(F, f32(scales, sb0 + full));
+            acc00 = p00.fma(sa, acc00);
+            acc01 = p01.fma(sb, acc01);
+            acc10 = p10.fma(sa, acc10);
+            acc11 = p11.fma(sb, acc11);
+            acc20 = p20.fma(sa, acc20);
+            acc21 = p21.fma(sb, acc21);
+            acc30 = p30.fma(sa, acc30);
+            acc31 = p31.fma(sb, acc31);
+        }
+        {
+            FloatVector v = acc00.blend(acc01, UPPER).add(acc00.rearrange(HALVES).blend(acc01.rearrange(HALVES), UPPER));
+            if (LANES == 16) {
+                v = v.add(v.rearrange(X4));
+            }
+            v = v.add(v.rearrange(X2));
+            v = v.add(v.rearrange(X1));
+            int8Finish2(v.lane(0), v.lane(LANES / 2), a, a0, q, scales, K, na, nb, kv + tail * LANES,
+                    c, ci, bias, accumulate, two);
+        }
+        {
+            FloatVector v = acc10.blend(acc11, UPPER).add(acc10.rearrange(HALVES).blend(acc11.rearrange(HALVES), UPPER));
+            if (LANES == 16) {
+                v = v.add(v.rearrange(X4));
+            }
+            v = v.add(v.rearrange(X2));
+            v = v.add(v.rearrange(X1));
+            int8Finish2(v.lane(0), v.lane(LANES / 2), a, a1, q, scales, K, na, nb, kv + tail * LANES,
+                    c, ci + ldc, bias, accumulate, two);
+        }
+        {
+            FloatVector v = acc20.blend(acc21, UPPER).add(acc20.rearrange(HALVES).blend(acc21.rearrange(HALVES), UPPER));
+            if (LANES == 16) {
+                v = v.add(v.rearrange(X4));
+            }
+            v = v.add(v.rearrange(X2));
+            v = v.add(v.rearrange(X1));
+            int8Finish2(v.lane(0), v.lane(LANES / 2), a, a2, q, scales, K, na, nb, kv + tail * LANES,
+                    c, ci + 2 * ldc, bias, accumulate, two);
+        }
+        {
+            FloatVector v = acc30.blend(acc31, UPPER).add(acc30.rearrange(HALVES).blend(acc31.rearrange(HALVES), UPPER));
+            if (LANES == 16) {
+                v = v.add(v.rearrange(X4));
+            }
+            v = v.add(v.rearrange(X2));
+            v = v.add(v.rearrange(X1));
+            int8Finish2(v.lane(0), v.lane(LANES / 2), a, a3, q, scales, K, na, nb, kv + tail * LANES,
+                    c, ci + 3 * ldc, bias, accumulate, two);
+        }
+    }
+
+    /** The scalar end of an int8Rows2-style pair of outputs: the last weights of a short block, then the bias. */
+    private static void int8Finish2(float r0, float r1, float[] a, int ai, MemorySegment q, MemorySegment scales, int K,
+                                    int na, int nb, int kr, float[] c, int ci, float[] bias, boolean accumulate, boolean two) {
+        if (kr < K) {
+            int bpr = Int8Blocks.blocksPerRow(K);
+            int full = K / Int8Blocks.BLOCK;
+            r0 += int8Rest(a, ai, q, (long) na * K, kr, K) * f32(scales, (long) na * bpr + full);
+            r1 += int8Rest(a, ai, q, (long) nb * K, kr, K) * f32(scales, (long) nb * bpr + full);
+        }
+        put(c, ci + na, bias != null ? r0 + bias[na] : r0, accumulate);
+        if (two) {
+            put(c, ci + nb, bias != null ? r1 + bias[nb] : r1, accumulate);
         }
     }
 

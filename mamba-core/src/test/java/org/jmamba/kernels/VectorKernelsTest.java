@@ -252,26 +252,30 @@ class VectorKernelsTest {
 
     @Test
     void fewRowProductsGiveEachRowTheBitsItGetsAlone() {
-        // Decode at batch B runs rows of the input two at a time (one load of W for both); every
-        // output must still be summed exactly as for one row, so a batch never changes a sequence.
-        for (int trial = 0; trial < 20; trial++) {
+        // Decode at batch B runs rows of the input in tiles (four at a time, then two for int8, then
+        // one; each vector of W loaded or widened once for the tile): every output must still be
+        // summed exactly as for one row, so a batch never changes a sequence. Rows of A and C have
+        // padding, and the range of W's rows need not start at 0.
+        for (int trial = 0; trial < 40; trial++) {
             int M = 2 + r.nextInt(Kernels.FEW_ROWS - 1), N = 1 + r.nextInt(37);
             int K = trial % 3 == 0 ? 32 * (1 + r.nextInt(6)) : trial % 3 == 1 ? 32 * r.nextInt(6) + 8 * (1 + r.nextInt(3))
                     : 1 + r.nextInt(200);
+            int lda = K + r.nextInt(3), ldc = N + r.nextInt(3);
+            int n0 = r.nextInt(N), n1 = n0 + 1 + r.nextInt(N - n0);
             Weights wt = Weights.random(r, N, K);
-            float[] a = randn(r, M * K + 3, 1f);
+            float[] a = randn(r, M * lda + 3, 1f);
             float[] bias = r.nextBoolean() ? randn(r, N, 1f) : null;
             boolean acc = r.nextBoolean();
-            float[] init = randn(r, M * N, 1f);
+            float[] init = randn(r, M * ldc, 1f);
             for (String kind : new String[] {"f32", "bf16", "int8"}) {
                 float[] batch = init.clone(), alone = init.clone();
-                product(kind, a, wt, batch, bias, acc, 0, M, N, K);
+                product(kind, a, lda, wt, batch, ldc, bias, acc, 0, M, n0, n1, K);
                 for (int m = 0; m < M; m++) {
-                    product(kind, a, wt, alone, bias, acc, m, m + 1, N, K);
+                    product(kind, a, lda, wt, alone, ldc, bias, acc, m, m + 1, n0, n1, K);
                 }
-                for (int i = 0; i < M * N; i++) {
+                for (int i = 0; i < M * ldc; i++) {
                     assertEquals(Float.floatToRawIntBits(alone[i]), Float.floatToRawIntBits(batch[i]),
-                            ctx(kind + " " + M + "x" + N + "x" + K + " output " + i));
+                            ctx(kind + " " + M + "x[" + n0 + "," + n1 + ")x" + K + " output " + i));
                 }
             }
         }
@@ -318,12 +322,12 @@ class VectorKernelsTest {
         return m;
     }
 
-    private static void product(String kind, float[] a, Weights wt, float[] c, float[] bias, boolean acc,
-                                int m0, int m1, int N, int K) {
+    private static void product(String kind, float[] a, int lda, Weights wt, float[] c, int ldc, float[] bias, boolean acc,
+                                int m0, int m1, int n0, int n1, int K) {
         switch (kind) {
-            case "f32" -> VectorGemm.gemmNT(a, 3, K, wt.f32(), 0, K, c, 0, N, bias, acc, m0, m1, 0, N, K);
-            case "bf16" -> VectorQuantised.bf16NT(a, 3, K, wt.bf16(), K, c, 0, N, bias, acc, m0, m1, 0, N, K);
-            default -> VectorQuantised.int8NT(a, 3, K, wt.q(), wt.scales(), c, 0, N, bias, acc, m0, m1, 0, N, K);
+            case "f32" -> VectorGemm.gemmNT(a, 3, lda, wt.f32(), 0, K, c, 0, ldc, bias, acc, m0, m1, n0, n1, K);
+            case "bf16" -> VectorQuantised.bf16NT(a, 3, lda, wt.bf16(), K, c, 0, ldc, bias, acc, m0, m1, n0, n1, K);
+            default -> VectorQuantised.int8NT(a, 3, lda, wt.q(), wt.scales(), c, 0, ldc, bias, acc, m0, m1, n0, n1, K);
         }
     }
 

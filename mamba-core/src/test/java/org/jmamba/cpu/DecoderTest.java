@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.jmamba.LayerWeights;
@@ -138,8 +139,10 @@ class DecoderTest {
         MambaConfig c = mediumConfig(rnd);
         MambaWeights w = TestModels.randomWeights(c, rnd);
         for (WeightType type : WeightType.values()) {
-            try (CpuMamba m = CpuMamba.create(w, new CpuOptions(2, type)); MambaState s = m.newState(1)) {
-                assertStepsAllocateNothing(m, s, c, type.toString());
+            for (int batch : new int[] {1, 8}) { // 8: the four-sequence tiles of the few-row products
+                try (CpuMamba m = CpuMamba.create(w, new CpuOptions(2, type)); MambaState s = m.newState(batch)) {
+                    assertStepsAllocateNothing(m, s, c, batch, type + " batch " + batch);
+                }
             }
         }
     }
@@ -158,20 +161,24 @@ class DecoderTest {
         Checkpoints.save(dir, TestModels.randomWeights(c, rnd), TokenIds.NONE, DType.F32);
         for (WeightType type : WeightType.values()) {
             try (TensorSource src = Checkpoints.openWeights(dir.resolve(Checkpoints.SAFETENSORS_FILE));
-                 CpuMamba m = CpuMamba.forInference(src, c, new CpuOptions(2, type).withWeightMemory(WeightMemory.OFF_HEAP));
-                 MambaState s = m.newState(1)) {
+                 CpuMamba m = CpuMamba.forInference(src, c, new CpuOptions(2, type).withWeightMemory(WeightMemory.OFF_HEAP))) {
                 assertTrue(m.weightMemory() == WeightMemory.OFF_HEAP, type + ": the model is " + m.weightMemory().label());
-                assertStepsAllocateNothing(m, s, c, type + " off the heap");
+                for (int batch : new int[] {1, 8}) {
+                    try (MambaState s = m.newState(batch)) {
+                        assertStepsAllocateNothing(m, s, c, batch, type + " off the heap, batch " + batch);
+                    }
+                }
             }
         }
     }
 
-    private static void assertStepsAllocateNothing(CpuMamba m, MambaState s, MambaConfig c, String what) {
+    private static void assertStepsAllocateNothing(CpuMamba m, MambaState s, MambaConfig c, int batch, String what) {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        float[][] logits = new float[1][c.vocabSize()];
-        m.step(s, new int[] {0}, logits); // starts the pool's worker
+        float[][] logits = new float[batch][c.vocabSize()];
+        int[] tok = new int[batch];
+        m.step(s, tok, logits); // starts the pool's worker
         long[] workers = workerIds();
-        int[] tok = {1};
+        Arrays.fill(tok, 1);
         long best = Long.MAX_VALUE;
         // Until the JIT has compiled the kernels, the Vector API boxes its vectors: allow it
         // rounds to warm up, and require one round of 500 steps to allocate (almost) nothing.
@@ -179,7 +186,9 @@ class DecoderTest {
             long before = allocated(mx, workers);
             for (int i = 0; i < 500; i++) {
                 m.step(s, tok, logits);
-                tok[0] = (tok[0] * 31 + 7) % c.vocabSize();
+                for (int b = 0; b < batch; b++) {
+                    tok[b] = (tok[b] * 31 + 7 + b) % c.vocabSize();
+                }
             }
             best = Math.min(best, allocated(mx, workers) - before);
         }

@@ -12,12 +12,20 @@ public final class Kernels {
     private static final boolean SIMD = VectorSupport.enabled();
 
     /**
-     * Up to this many rows of A, products stream B once and compute each output as a dot product
-     * (decode of a batch); above it they pack panels of B for the blocked kernel (prefill,
-     * training). The panel costs about one pass of scalar work per weight, which pays off only
-     * when many rows share it.
+     * Up to this many rows of A, f32 and bf16 products stream B once and compute each output as a
+     * dot product, four rows of A at a time (decode of a batch, short prompts); above it they pack
+     * panels of B for the blocked kernel (prefill, training). Packing a panel costs about as much
+     * per weight as a few FMAs, which pays off only when many rows share it. Decoding a batch of
+     * B sequences off the heap, the streaming form against the panels: f32 1.39x at B = 24, 1.37x
+     * at 32, 1.06x at 48, 1.10x at 64; bf16 1.78x, 1.44x, 1.07x, 1.33x (docs/benchmarks.md).
      */
-    public static final int FEW_ROWS = 16;
+    public static final int FEW_ROWS = 64;
+    /**
+     * The same bound for int8, whose streaming form does half again as many FMAs per weight (each
+     * block sum is scaled into the accumulator): against the panels 1.09x at B = 24, 0.98x at
+     * 32, 0.82x at 48, 0.84x at 64.
+     */
+    public static final int INT8_FEW_ROWS = 32;
 
     private Kernels() {
     }

@@ -26,7 +26,9 @@ import java.util.Objects;
  */
 public abstract class PackedMatrix {
     /** Up to this many rows of input the fused (streaming) kernels are used, above it the panel kernel. */
-    static final int FUSED_MAX_ROWS = Kernels.FEW_ROWS;
+    static int fusedMaxRows(WeightType type) {
+        return type == WeightType.INT8 ? Kernels.INT8_FEW_ROWS : Kernels.FEW_ROWS;
+    }
 
     final int rows;
     final int cols;
@@ -101,7 +103,7 @@ public abstract class PackedMatrix {
 
     /** Floats of scratch {@link #multiply} can use for {@code m} input rows (0 if none). */
     public int scratchFloats(int m) {
-        return m <= FUSED_MAX_ROWS ? 0 : Kernels.PANEL_SCRATCH_FLOATS;
+        return m <= fusedMaxRows(type()) ? 0 : Kernels.PANEL_SCRATCH_FLOATS;
     }
 
     /** Row n widened to f32 into {@code dst[off .. off+cols)}. */
@@ -152,7 +154,7 @@ public abstract class PackedMatrix {
         public void multiply(float[] in, int inOff, int lda, float[] out, int outOff, int ldc, float[] bias,
                              int m0, int m1, int n0, int n1, float[] scratch) {
             checkRange(m0, m1, n0, n1);
-            if (m1 - m0 <= FUSED_MAX_ROWS) {
+            if (m1 - m0 <= Kernels.FEW_ROWS) {
                 Kernels.gemmNT(in, inOff, lda, w, 0, cols, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols);
             } else {
                 Kernels.gemmNT(in, inOff, lda, panels, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols, scratch);
@@ -205,7 +207,7 @@ public abstract class PackedMatrix {
         public void multiply(float[] in, int inOff, int lda, float[] out, int outOff, int ldc, float[] bias,
                              int m0, int m1, int n0, int n1, float[] scratch) {
             checkRange(m0, m1, n0, n1);
-            if (m1 - m0 <= FUSED_MAX_ROWS) {
+            if (m1 - m0 <= Kernels.FEW_ROWS) {
                 Kernels.bf16NT(in, inOff, lda, w, cols, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols);
             } else {
                 Kernels.gemmNT(in, inOff, lda, panels, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols, scratch);
@@ -257,7 +259,7 @@ public abstract class PackedMatrix {
         public void multiply(float[] in, int inOff, int lda, float[] out, int outOff, int ldc, float[] bias,
                              int m0, int m1, int n0, int n1, float[] scratch) {
             checkRange(m0, m1, n0, n1);
-            if (m1 - m0 <= FUSED_MAX_ROWS) {
+            if (m1 - m0 <= Kernels.INT8_FEW_ROWS) {
                 Kernels.int8NT(in, inOff, lda, q, scales, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols);
             } else {
                 Kernels.gemmNT(in, inOff, lda, panels, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols, scratch);

@@ -44,7 +44,7 @@ abstract sealed class SegmentMatrix extends PackedMatrix
                                int m0, int m1, int n0, int n1, float[] scratch) {
         checkRange(m0, m1, n0, n1);
         checkAlive();
-        if (m1 - m0 <= FUSED_MAX_ROWS) {
+        if (m1 - m0 <= fusedMaxRows(type())) {
             fused(in, inOff, lda, out, outOff, ldc, bias, m0, m1, n0, n1);
         } else {
             Kernels.gemmNT(in, inOff, lda, panels, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols, scratch);

@@ -34,7 +34,8 @@ class PackedMatrixTest {
         for (WeightType type : WeightType.values()) {
             for (int trial = 0; trial < 12; trial++) {
                 int rows = 1 + r.nextInt(70), cols = trial % 3 == 0 ? 64 : 1 + r.nextInt(150);
-                int M = trial % 2 == 0 ? 1 + r.nextInt(PackedMatrix.FUSED_MAX_ROWS) : 4 + r.nextInt(20);
+                int fused = PackedMatrix.fusedMaxRows(type); // fused up to here, the panel product above
+                int M = trial % 2 == 0 ? 1 + r.nextInt(fused) : fused + 1 + r.nextInt(20);
                 float[] w = randn(r, rows * cols, 0.3f);
                 PackedMatrix p = PackedMatrix.pack(w, rows, cols, type);
                 float[] ref = held(p);

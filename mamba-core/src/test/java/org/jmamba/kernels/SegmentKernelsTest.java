@@ -198,9 +198,9 @@ class SegmentKernelsTest {
                 for (int trial = 0; trial < 12; trial++) {
                     int rows = 1 + r.nextInt(70);
                     int cols = trial % 4 == 0 ? 48 : randomK(trial) % 300 + 1;
-                    // 1, 2, 3 rows and up to FEW_ROWS: fused; above: the panel product
-                    int M = trial < 3 ? trial + 1 : trial % 2 == 0 ? 1 + r.nextInt(Kernels.FEW_ROWS)
-                            : Kernels.FEW_ROWS + 1 + r.nextInt(30);
+                    // 1, 2, 3 rows and up to fusedMaxRows: fused; above: the panel product
+                    int fused = PackedMatrix.fusedMaxRows(type);
+                    int M = trial < 3 ? trial + 1 : trial % 2 == 0 ? 1 + r.nextInt(fused) : fused + 1 + r.nextInt(30);
                     float[] w = randn(r, rows * cols, 0.3f);
                     PackedMatrix heap = PackedMatrix.pack(w, rows, cols, type);
                     PackedMatrix off = store.pack(w, rows, cols, type);

@@ -200,8 +200,12 @@ final class VectorGemm {
      * store into the panel. The scalar form reads one weight and writes one strided float at a time:
      * in a throwaway harness on in_proj's shape (3,072 × 768, int8 blocks, panels of 256 × 192) it
      * took 1.39 ns per weight, this 0.46 (16 lanes; 8 lanes on the same machine: 0.46 against 1.37).
+     * At most PK_KC columns ({@code kl}): the strip's rows are PK_KC apart, as in every panel.
      */
     static void packPanel(PanelSource b, int nb, int nl, int k0, int kl, float[] panel, int ld, int so) {
+        if (kl > PK_KC) {
+            throw new IllegalArgumentException("a panel has at most " + PK_KC + " columns of B, got " + kl);
+        }
         int j = 0;
         for (; j + LANES <= nl; j += LANES) {
             b.widenRows(nb + j, LANES, k0, kl, panel, so, PK_KC);

@@ -558,7 +558,10 @@ final class VectorGemm {
         }
     }
 
-    /** The scalar end of an nt1x4-style row: the tail of k, then the bias, stored once per distinct row. */
+    /**
+     * The scalar end shared by nt1x4 and nt4x4, given a row of A's four lane sums: the tail of k,
+     * then the bias, stored once per distinct row (floats only: no vector crosses it).
+     */
     private static void finish4(float s0, float s1, float s2, float s3, float[] a, int ai,
                                 float[] b, int b0, int b1, int b2, int b3, int k, int K,
                                 float[] c, int ci, int r0, int r1, int r2, int r3, float[] bias, boolean acc) {
@@ -609,25 +612,8 @@ final class VectorGemm {
             v = v.add(v.rearrange(S1));
             w = w.add(w.rearrange(S1));
         }
-        float s0 = v.lane(0), s1 = v.lane(SLANES / 2);
-        float s2 = w.lane(0), s3 = w.lane(SLANES / 2);
-        for (; k < K; k++) {
-            float x = a[ai + k];
-            s0 += x * b[b0 + k];
-            s1 += x * b[b1 + k];
-            s2 += x * b[b2 + k];
-            s3 += x * b[b3 + k];
-        }
-        put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, acc);
-        if (r1 != r0) {
-            put(c, ci + r1, bias != null ? s1 + bias[r1] : s1, acc);
-        }
-        if (r2 != r1) {
-            put(c, ci + r2, bias != null ? s2 + bias[r2] : s2, acc);
-        }
-        if (r3 != r2) {
-            put(c, ci + r3, bias != null ? s3 + bias[r3] : s3, acc);
-        }
+        finish4(v.lane(0), v.lane(SLANES / 2), w.lane(0), w.lane(SLANES / 2), a, ai, b, b0, b1, b2, b3, k, K,
+                c, ci, r0, r1, r2, r3, bias, acc);
     }
 
     static void gemmNN(float[] a, int aOff, int lda, float[] b, int bOff, int ldb,

@@ -225,7 +225,10 @@ final class VectorQuantised {
         }
     }
 
-    /** The scalar end of a bf16Rows4-style row: the tail of k, then the bias, stored once per distinct row. */
+    /**
+     * The scalar end shared by bf16Rows4 and bf16Rows4x4, given a row of A's four lane sums: the
+     * tail of k, then the bias, stored once per distinct row (floats only: no vector crosses it).
+     */
     private static void bf16Finish4(float s0, float s1, float s2, float s3, float[] a, int ai,
                                     short[] w, int w0, int w1, int w2, int w3, int k, int K,
                                     float[] c, int ci, int r0, int r1, int r2, int r3, float[] bias, boolean accumulate) {
@@ -291,25 +294,8 @@ final class VectorQuantised {
         }
         v = v.add(v.rearrange(X1));
         u = u.add(u.rearrange(X1));
-        float s0 = v.lane(0), s1 = v.lane(LANES / 2);
-        float s2 = u.lane(0), s3 = u.lane(LANES / 2);
-        for (; k < K; k++) {
-            float x = a[ai + k];
-            s0 += x * Bf16.toFloat(w[w0 + k]);
-            s1 += x * Bf16.toFloat(w[w1 + k]);
-            s2 += x * Bf16.toFloat(w[w2 + k]);
-            s3 += x * Bf16.toFloat(w[w3 + k]);
-        }
-        put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, accumulate);
-        if (r1 != r0) {
-            put(c, ci + r1, bias != null ? s1 + bias[r1] : s1, accumulate);
-        }
-        if (r2 != r1) {
-            put(c, ci + r2, bias != null ? s2 + bias[r2] : s2, accumulate);
-        }
-        if (r3 != r2) {
-            put(c, ci + r3, bias != null ? s3 + bias[r3] : s3, accumulate);
-        }
+        bf16Finish4(v.lane(0), v.lane(LANES / 2), u.lane(0), u.lane(LANES / 2), a, ai, w, w0, w1, w2, w3, k, K,
+                c, ci, r0, r1, r2, r3, bias, accumulate);
     }
 
     /*
@@ -450,16 +436,8 @@ final class VectorQuantised {
         }
         v = v.add(v.rearrange(X2));
         v = v.add(v.rearrange(X1));
-        float s0 = v.lane(0), s1 = v.lane(LANES / 2);
-        int kr = kv + tail * LANES;
-        if (kr < K) { // the last weights of a short block, fewer than a vector
-            s0 += int8Rest(a, ai, q, q0, kr, K) * scales[na * bpr + full];
-            s1 += int8Rest(a, ai, q, q1, kr, K) * scales[nb * bpr + full];
-        }
-        put(c, ci + na, bias != null ? s0 + bias[na] : s0, accumulate);
-        if (two) {
-            put(c, ci + nb, bias != null ? s1 + bias[nb] : s1, accumulate);
-        }
+        int8Finish2(v.lane(0), v.lane(LANES / 2), a, ai, q, scales, K, na, nb, q0, q1, kv + tail * LANES,
+                c, ci, bias, accumulate, two);
     }
 
     /**
@@ -872,7 +850,10 @@ final class VectorQuantised {
         }
     }
 
-    /** The scalar end of an int8Rows2-style pair of outputs: the last weights of a short block, then the bias. */
+    /**
+     * The scalar end shared by int8Rows2, int8Rows2x2 and int8Rows2x4, given a row of A's two lane
+     * sums: the last weights of a short block (from kr), then the bias (floats only).
+     */
     private static void int8Finish2(float r0, float r1, float[] a, int ai, byte[] q, float[] scales, int K, int na, int nb,
                                     int q0, int q1, int kr, float[] c, int ci, float[] bias, boolean accumulate, boolean two) {
         if (kr < K) {
@@ -970,22 +951,9 @@ final class VectorQuantised {
         w = w.add(w.rearrange(X2));
         v = v.add(v.rearrange(X1));
         w = w.add(w.rearrange(X1));
-        float r0 = v.lane(0), r1 = v.lane(LANES / 2);
-        float u0 = w.lane(0), u1 = w.lane(LANES / 2);
         int kr = kv + tail * LANES;
-        if (kr < K) {
-            float sa = scales[na * bpr + full], sb = scales[nb * bpr + full];
-            r0 += int8Rest(a, ai, q, q0, kr, K) * sa;
-            r1 += int8Rest(a, ai, q, q1, kr, K) * sb;
-            u0 += int8Rest(a, aj, q, q0, kr, K) * sa;
-            u1 += int8Rest(a, aj, q, q1, kr, K) * sb;
-        }
-        put(c, ci + na, bias != null ? r0 + bias[na] : r0, accumulate);
-        put(c, cj + na, bias != null ? u0 + bias[na] : u0, accumulate);
-        if (two) {
-            put(c, ci + nb, bias != null ? r1 + bias[nb] : r1, accumulate);
-            put(c, cj + nb, bias != null ? u1 + bias[nb] : u1, accumulate);
-        }
+        int8Finish2(v.lane(0), v.lane(LANES / 2), a, ai, q, scales, K, na, nb, q0, q1, kr, c, ci, bias, accumulate, two);
+        int8Finish2(w.lane(0), w.lane(LANES / 2), a, aj, q, scales, K, na, nb, q0, q1, kr, c, cj, bias, accumulate, two);
     }
 
     /** int8 weights {@code q[i .. i+LANES)} widened to floats (exact: every int8 is a float). */

@@ -175,26 +175,8 @@ final class SegmentKernels {
             v = v.add(v.rearrange(S1));
             w = w.add(w.rearrange(S1));
         }
-        float s0 = v.lane(0), s1 = v.lane(SLANES / 2);
-        float s2 = w.lane(0), s3 = w.lane(SLANES / 2);
-        for (; k < K; k++) {
-            float x = a[ai + k];
-            long o = 4L * k;
-            s0 += x * b.get(F32, 4 * ((long) r0 * ldb + bk) + o);
-            s1 += x * b.get(F32, 4 * ((long) r1 * ldb + bk) + o);
-            s2 += x * b.get(F32, 4 * ((long) r2 * ldb + bk) + o);
-            s3 += x * b.get(F32, 4 * ((long) r3 * ldb + bk) + o);
-        }
-        put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, acc);
-        if (r1 != r0) {
-            put(c, ci + r1, bias != null ? s1 + bias[r1] : s1, acc);
-        }
-        if (r2 != r1) {
-            put(c, ci + r2, bias != null ? s2 + bias[r2] : s2, acc);
-        }
-        if (r3 != r2) {
-            put(c, ci + r3, bias != null ? s3 + bias[r3] : s3, acc);
-        }
+        f32Finish4(v.lane(0), v.lane(SLANES / 2), w.lane(0), w.lane(SLANES / 2), a, ai, b, bk, ldb, k, K,
+                c, ci, r0, r1, r2, r3, bias, acc);
     }
 
     /**
@@ -300,7 +282,10 @@ final class SegmentKernels {
         }
     }
 
-    /** The scalar end of an nt1x4-style row: the tail of k, then the bias, stored once per distinct row. */
+    /**
+     * The scalar end shared by nt1x4 and nt4x4, given a row of A's four lane sums: the tail of k,
+     * then the bias, stored once per distinct row (floats only: no vector crosses it).
+     */
     private static void f32Finish4(float s0, float s1, float s2, float s3, float[] a, int ai, MemorySegment b, int bk, int ldb,
                                    int k, int K, float[] c, int ci, int r0, int r1, int r2, int r3, float[] bias, boolean acc) {
         for (; k < K; k++) {
@@ -404,25 +389,8 @@ final class SegmentKernels {
         }
         v = v.add(v.rearrange(X1));
         u = u.add(u.rearrange(X1));
-        float s0 = v.lane(0), s1 = v.lane(LANES / 2);
-        float s2 = u.lane(0), s3 = u.lane(LANES / 2);
-        for (; k < K; k++) {
-            float x = a[ai + k];
-            s0 += x * bf16(w, (long) r0 * ldw + k);
-            s1 += x * bf16(w, (long) r1 * ldw + k);
-            s2 += x * bf16(w, (long) r2 * ldw + k);
-            s3 += x * bf16(w, (long) r3 * ldw + k);
-        }
-        put(c, ci + r0, bias != null ? s0 + bias[r0] : s0, accumulate);
-        if (r1 != r0) {
-            put(c, ci + r1, bias != null ? s1 + bias[r1] : s1, accumulate);
-        }
-        if (r2 != r1) {
-            put(c, ci + r2, bias != null ? s2 + bias[r2] : s2, accumulate);
-        }
-        if (r3 != r2) {
-            put(c, ci + r3, bias != null ? s3 + bias[r3] : s3, accumulate);
-        }
+        bf16Finish4(v.lane(0), v.lane(LANES / 2), u.lane(0), u.lane(LANES / 2), a, ai, w, ldw, k, K,
+                c, ci, r0, r1, r2, r3, bias, accumulate);
     }
 
     /**
@@ -569,7 +537,10 @@ final class SegmentKernels {
         }
     }
 
-    /** The scalar end of a bf16Rows4-style row: the tail of k, then the bias, stored once per distinct row. */
+    /**
+     * The scalar end shared by bf16Rows4 and bf16Rows4x4, given a row of A's four lane sums: the
+     * tail of k, then the bias, stored once per distinct row (floats only: no vector crosses it).
+     */
     private static void bf16Finish4(float s0, float s1, float s2, float s3, float[] a, int ai, MemorySegment w, int ldw,
                                     int k, int K, float[] c, int ci, int r0, int r1, int r2, int r3, float[] bias, boolean accumulate) {
         for (; k < K; k++) {
@@ -714,16 +685,8 @@ final class SegmentKernels {
         }
         v = v.add(v.rearrange(X2));
         v = v.add(v.rearrange(X1));
-        float s0 = v.lane(0), s1 = v.lane(LANES / 2);
-        int kr = kv + tail * LANES;
-        if (kr < K) { // the last weights of a short block, fewer than a vector
-            s0 += int8Rest(a, ai, q, (long) na * K, kr, K) * f32(scales, sa0 + full);
-            s1 += int8Rest(a, ai, q, (long) nb * K, kr, K) * f32(scales, sb0 + full);
-        }
-        put(c, ci + na, bias != null ? s0 + bias[na] : s0, accumulate);
-        if (two) {
-            put(c, ci + nb, bias != null ? s1 + bias[nb] : s1, accumulate);
-        }
+        int8Finish2(v.lane(0), v.lane(LANES / 2), a, ai, q, scales, K, na, nb, kv + tail * LANES,
+                c, ci, bias, accumulate, two);
     }
 
     /** VectorQuantised.int8Rest: the last weights of a short block, fewer than a vector, unscaled. */
@@ -1024,7 +987,10 @@ final class SegmentKernels {
         }
     }
 
-    /** The scalar end of an int8Rows2-style pair of outputs: the last weights of a short block, then the bias. */
+    /**
+     * The scalar end shared by int8Rows2, int8Rows2x2 and int8Rows2x4, given a row of A's two lane
+     * sums: the last weights of a short block (from kr), then the bias (floats only).
+     */
     private static void int8Finish2(float r0, float r1, float[] a, int ai, MemorySegment q, MemorySegment scales, int K,
                                     int na, int nb, int kr, float[] c, int ci, float[] bias, boolean accumulate, boolean two) {
         if (kr < K) {
@@ -1124,22 +1090,9 @@ final class SegmentKernels {
         w = w.add(w.rearrange(X2));
         v = v.add(v.rearrange(X1));
         w = w.add(w.rearrange(X1));
-        float r0 = v.lane(0), r1 = v.lane(LANES / 2);
-        float u0 = w.lane(0), u1 = w.lane(LANES / 2);
         int kr = kv + tail * LANES;
-        if (kr < K) {
-            float sa = f32(scales, sa0 + full), sb = f32(scales, sb0 + full);
-            r0 += int8Rest(a, ai, q, (long) na * K, kr, K) * sa;
-            r1 += int8Rest(a, ai, q, (long) nb * K, kr, K) * sb;
-            u0 += int8Rest(a, aj, q, (long) na * K, kr, K) * sa;
-            u1 += int8Rest(a, aj, q, (long) nb * K, kr, K) * sb;
-        }
-        put(c, ci + na, bias != null ? r0 + bias[na] : r0, accumulate);
-        put(c, cj + na, bias != null ? u0 + bias[na] : u0, accumulate);
-        if (two) {
-            put(c, ci + nb, bias != null ? r1 + bias[nb] : r1, accumulate);
-            put(c, cj + nb, bias != null ? u1 + bias[nb] : u1, accumulate);
-        }
+        int8Finish2(v.lane(0), v.lane(LANES / 2), a, ai, q, scales, K, na, nb, kr, c, ci, bias, accumulate, two);
+        int8Finish2(w.lane(0), w.lane(LANES / 2), a, aj, q, scales, K, na, nb, kr, c, cj, bias, accumulate, two);
     }
 
     // ---------------------------------------------------------------- panels (many rows) and rows

@@ -154,7 +154,7 @@ public abstract class PackedMatrix {
         public void multiply(float[] in, int inOff, int lda, float[] out, int outOff, int ldc, float[] bias,
                              int m0, int m1, int n0, int n1, float[] scratch) {
             checkRange(m0, m1, n0, n1);
-            if (m1 - m0 <= Kernels.FEW_ROWS) {
+            if (m1 - m0 <= fusedMaxRows(type())) {
                 Kernels.gemmNT(in, inOff, lda, w, 0, cols, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols);
             } else {
                 Kernels.gemmNT(in, inOff, lda, panels, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols, scratch);
@@ -207,7 +207,7 @@ public abstract class PackedMatrix {
         public void multiply(float[] in, int inOff, int lda, float[] out, int outOff, int ldc, float[] bias,
                              int m0, int m1, int n0, int n1, float[] scratch) {
             checkRange(m0, m1, n0, n1);
-            if (m1 - m0 <= Kernels.FEW_ROWS) {
+            if (m1 - m0 <= fusedMaxRows(type())) {
                 Kernels.bf16NT(in, inOff, lda, w, cols, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols);
             } else {
                 Kernels.gemmNT(in, inOff, lda, panels, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols, scratch);
@@ -259,7 +259,7 @@ public abstract class PackedMatrix {
         public void multiply(float[] in, int inOff, int lda, float[] out, int outOff, int ldc, float[] bias,
                              int m0, int m1, int n0, int n1, float[] scratch) {
             checkRange(m0, m1, n0, n1);
-            if (m1 - m0 <= Kernels.INT8_FEW_ROWS) {
+            if (m1 - m0 <= fusedMaxRows(type())) {
                 Kernels.int8NT(in, inOff, lda, q, scales, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols);
             } else {
                 Kernels.gemmNT(in, inOff, lda, panels, out, outOff, ldc, bias, false, m0, m1, n0, n1, cols, scratch);

@@ -102,10 +102,14 @@ final class VectorQuantised {
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F), c33 = FloatVector.zero(F);
         int k = 0;
         for (; k <= K - LANES; k += LANES) {
-            FloatVector f0 = ((IntVector) ShortVector.fromArray(SH, w, w0 + k).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector f1 = ((IntVector) ShortVector.fromArray(SH, w, w1 + k).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector f2 = ((IntVector) ShortVector.fromArray(SH, w, w2 + k).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector f3 = ((IntVector) ShortVector.fromArray(SH, w, w3 + k).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector f0 = ((IntVector) ShortVector.fromArray(SH, w, w0 + k).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector f1 = ((IntVector) ShortVector.fromArray(SH, w, w1 + k).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector f2 = ((IntVector) ShortVector.fromArray(SH, w, w2 + k).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector f3 = ((IntVector) ShortVector.fromArray(SH, w, w3 + k).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector x = FloatVector.fromArray(F, a, a0 + k);
             c00 = f0.fma(x, c00);
             c01 = f1.fma(x, c01);

@@ -3,6 +3,7 @@ package org.jmamba.cpu;
 import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
+import jdk.jfr.Enabled;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
@@ -24,6 +25,7 @@ import jdk.jfr.StackTrace;
 @Category({"JMamba", "Decode"})
 @Description("One phase of a decode step: a weight matrix's product and the work fused with it, on every thread of the pool")
 @StackTrace(false)
+@Enabled(false) // a recording that does not name it leaves it off (an event is on by default)
 final class DecodePhaseEvent extends jdk.jfr.Event {
     static final String NAME = "org.jmamba.DecodePhase";
 

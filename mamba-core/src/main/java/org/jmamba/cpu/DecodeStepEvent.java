@@ -3,6 +3,7 @@ package org.jmamba.cpu;
 import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
+import jdk.jfr.Enabled;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
@@ -17,6 +18,7 @@ import jdk.jfr.StackTrace;
 @Category({"JMamba", "Decode"})
 @Description("One decode step: every sequence of the batch advanced by one token")
 @StackTrace(false)
+@Enabled(false) // a recording that does not name it leaves it off (an event is on by default)
 final class DecodeStepEvent extends jdk.jfr.Event {
     static final String NAME = "org.jmamba.DecodeStep";
 

@@ -3,7 +3,14 @@ package org.jmamba.perf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.text.ParseException;
 import java.util.Map;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
 import org.jmamba.MambaConfig;
 import org.jmamba.MambaState;
 import org.jmamba.cpu.CpuMamba;
@@ -12,10 +19,12 @@ import org.jmamba.kernels.Int8Blocks;
 import org.jmamba.kernels.WeightType;
 import org.jmamba.train.ModelInit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The decoder's flight-recorder events as the phase profile reads them: every phase of every
- * recorded step, with the weights each reads, and nothing from the warm-up steps.
+ * recorded step, with the weights each reads, and nothing from the warm-up steps; and no event at
+ * all in a recording that does not ask for them.
  */
 class DecodePhaseProfileTest {
 
@@ -55,6 +64,40 @@ class DecodePhaseProfileTest {
             Map<String, Object> other = (Map<String, Object>) r.get("other");
             assertEquals(1.0, share + (double) other.get("share"), 0.01, "phases and other make the step: " + r);
             assertEquals((double) r.get("step_us"), phaseMicros + (double) other.get("us_per_step"), 0.01 * (double) r.get("step_us"));
+        }
+    }
+
+    /**
+     * A recording that does not name the decoder's events records none of them: neither one with
+     * the JDK's "default" settings (what {@code -XX:StartFlightRecording} uses) nor one with no
+     * settings at all, which enables every event type not marked {@code @Enabled(false)}. Before
+     * the decoder's events were so marked, the second recorded about a hundred per step of the
+     * 130m shape and the step allocated them.
+     */
+    @Test
+    void aRecordingThatDoesNotNameTheDecoderEventsRecordsNone(@TempDir Path dir) throws IOException, ParseException {
+        MambaConfig c = BenchShapes.byName("tiny");
+        try (CpuMamba m = CpuMamba.create(ModelInit.initialize(c, 1), new CpuOptions(2));
+             MambaState s = m.newState(1)) {
+            float[][] logits = new float[1][c.vocabSize()];
+            int[] token = {1};
+            int n = 0;
+            for (Recording r : new Recording[] {new Recording(Configuration.getConfiguration("default")), new Recording()}) {
+                try (r) {
+                    r.start();
+                    for (int i = 0; i < 5; i++) {
+                        m.step(s, token, logits);
+                    }
+                    r.stop();
+                    Path file = dir.resolve("r" + n++ + ".jfr");
+                    r.dump(file);
+                    for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+                        String name = e.getEventType().getName();
+                        assertTrue(!name.equals(DecodePhaseProfile.PHASE_EVENT) && !name.equals(DecodePhaseProfile.STEP_EVENT),
+                                "recording " + r.getName() + " holds a decoder event: " + e);
+                    }
+                }
+            }
         }
     }
 }

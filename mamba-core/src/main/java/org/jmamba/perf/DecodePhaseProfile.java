@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import jdk.jfr.Category;
+import jdk.jfr.Enabled;
 import jdk.jfr.Event;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
@@ -46,6 +47,7 @@ final class DecodePhaseProfile {
     @Label("Decode Profile Mark")
     @Category({"JMamba", "Decode"})
     @StackTrace(false)
+    @Enabled(false) // as the decoder's events: only the profile's own recording enables it
     static final class Mark extends Event {
     }
 

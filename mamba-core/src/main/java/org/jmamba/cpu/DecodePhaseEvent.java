@@ -15,10 +15,10 @@ import jdk.jfr.StackTrace;
  * of the step (embedding, the norms between layers) is what {@link DecodeStepEvent}'s duration
  * leaves over.
  *
- * <p>Disabled unless a recording asks for it (for example
- * {@code java -XX:StartFlightRecording:settings=profile,filename=decode.jfr ...} with
- * {@code org.jmamba.DecodePhase#enabled=true}, or {@code jmamba bench --phases}). Off, it costs one
- * check per phase and allocates nothing.
+ * <p>Disabled unless a recording names it, for example
+ * {@code java -XX:StartFlightRecording:filename=decode.jfr,+org.jmamba.DecodePhase#enabled=true ...}
+ * (the {@code +} adds a setting that the configuration file does not have), or
+ * {@code jmamba bench --phases}. Off, it costs one check per phase and allocates nothing.
  */
 @Name(DecodePhaseEvent.NAME)
 @Label("Decode Phase")

@@ -11,7 +11,8 @@ import jdk.jfr.StackTrace;
 /**
  * A JDK Flight Recorder event for one whole decode step ({@link Decoder#step}): every sequence of
  * the batch advanced by one token. Its duration less that of the step's {@link DecodePhaseEvent}s is
- * the time spent outside the pool's phases. Disabled unless a recording asks for it.
+ * the time spent outside the pool's phases. Disabled unless a recording names it
+ * ({@code +org.jmamba.DecodeStep#enabled=true}; see {@link DecodePhaseEvent}).
  */
 @Name(DecodeStepEvent.NAME)
 @Label("Decode Step")

@@ -70,9 +70,9 @@ class DecodePhaseProfileTest {
     /**
      * A recording that does not name the decoder's events records none of them: neither one with
      * the JDK's "default" settings (what {@code -XX:StartFlightRecording} uses) nor one with no
-     * settings at all, which enables every event type not marked {@code @Enabled(false)}. Before
-     * the decoder's events were so marked, the second recorded about a hundred per step of the
-     * 130m shape and the step allocated them.
+     * settings at all. Both enable every event type their settings do not mention unless it is
+     * marked {@code @Enabled(false)}; before the decoder's events were so marked, both recorded
+     * about a hundred per step of the 130m shape, and the step allocated them.
      */
     @Test
     void aRecordingThatDoesNotNameTheDecoderEventsRecordsNone(@TempDir Path dir) throws IOException, ParseException {

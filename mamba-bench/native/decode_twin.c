@@ -1,22 +1,25 @@
-// A native twin of JMamba's int8 decode step at batch 1, for one question: on this machine, how
-// close to the memory-bandwidth floor can any implementation of the step come when the memory is
-// fast? Not part of the library, not built by Maven; docs/benchmarks.md ("Not reached") gives the
-// results and how they were read.
+// A native twin of JMamba's decode step at batch 1, with int8 or bf16 weights, for one question:
+// on this machine, how close to the memory-bandwidth floor can any implementation of the step come
+// when the memory is fast? Not part of the library, not built by Maven; docs/benchmarks.md ("Not
+// reached") gives the results and how they were read. Needs AVX-512 with VNNI and BF16.
 //
-//   gcc -O3 -march=native -ffast-math -o int8_decode_twin int8_decode_twin.c -lm -lpthread
-//   ./int8_decode_twin [cycles] [fast-threshold GB/s]
+//   gcc -O3 -march=native -ffast-math -o decode_twin decode_twin.c -lm -lpthread
+//   ./decode_twin [cycles] [fast-threshold GB/s] [int8|bf16]
 //
 // The step has the shape of mamba-130m (d_model 768, 24 layers, vocab 50280, N 16, conv 4,
-// expand 2, dt_rank 48) with random int8 weights in blocks of 32 with f32 scales (Q8_0), laid out
-// as JMamba lays them out (147.8 MB read per step), and the same phases on two threads with a
-// barrier after each: in_proj; conv, SiLU and x_proj; dt_proj and the scan; out_proj; the head.
-// Each thread takes half of each product's rows and reads them as four streams (rows from the
-// quarters of its range), as JMamba's batch-1 kernels do. Variants of the products:
+// expand 2, dt_rank 48) with random weights laid out as JMamba lays them out: int8 in blocks of 32
+// with an f32 scale each (Q8_0; 147.8 MB read per step), or bf16 (260.0 MB). The step has the same
+// phases on two threads with a barrier after each: in_proj; conv, SiLU and x_proj; dt_proj and the
+// scan; out_proj; the head. Each thread takes half of each product's rows and reads them as four
+// streams (rows from the quarters of its range), as JMamba's batch-1 kernels do. Variants of the
+// products:
 //   stream  every weight and scale read, no arithmetic (an xor of the bytes)
-//   widen   int8 widened to f32 and multiplied into f32 activations (vpmovsxbd, vcvtdq2ps,
-//           vfmadd): what JMamba's kernels do, the only int8 form Java's Vector API offers
-//   vnni    activations quantised to int8 per block of 32, products by vpdpbusd (AVX512-VNNI),
-//           as llama.cpp's Q8_0 dot products; Java has no way to emit it
+//   widen   weights widened to f32 and multiplied into f32 activations: int8 by vpmovsxbd,
+//           vcvtdq2ps, vfmadd; bf16 by vpmovzxwd, a shift, vfmadd. What JMamba's kernels do, and
+//           the only forms Java's Vector API offers
+//   dot     the native dot products, which Java has no way to emit: for int8, activations
+//           quantised per block of 32 and vpdpbusd (AVX512-VNNI), as llama.cpp's Q8_0; for bf16,
+//           activations rounded to bf16 and vdpbf16ps (AVX512-BF16)
 // Each runs with the conv/scan work ("+phases") and without it (the phases' barriers stay).
 // The variants alternate every 20 steps in one process; a two-thread probe (a plain sum over a
 // 512 MiB int buffer, as org.jmamba.perf.BandwidthProbe) runs before and after each cycle, which
@@ -35,19 +38,21 @@
 
 enum { D = 768, E = 1536, NS = 16, R = 48, XP = R + 2 * NS, NL = 24, V = 50280, KC = 4, BLOCK = 32 };
 
-typedef struct { int8_t *q; float *s; int rows, k, bpr; } Q8;
-typedef struct { Q8 in, xp, dt, out; float *convw, *convb, *A, *Dv, *dtb, *norm, *conv_state, *h; } Layer;
-// Activations quantised per block (vnni): |x| as unsigned bytes, the signs as a mask per 64, and
+typedef struct { int8_t *q; uint16_t *b; float *s; int rows, k, bpr; } Matrix; // q and s (int8) or b (bf16)
+typedef struct { Matrix in, xp, dt, out; float *convw, *convb, *A, *Dv, *dtb, *norm, *conv_state, *h; } Layer;
+// Activations quantised per block (int8 dot): |x| as unsigned bytes, the signs as a mask per 64, and
 // each pair of blocks' two scales spread over the 16 lanes their sums land in.
-typedef struct { int8_t q[E + 64]; uint8_t ax[E + 64]; __mmask64 sign[E / 64 + 1]; float lanes[(E / 64 + 1) * 16]; } QX;
+typedef struct { int8_t q[E + 64]; uint8_t ax[E + 64]; __mmask64 sign[E / 64 + 1]; float lanes[(E / 64 + 1) * 16]; __m512bh bf[E / 32]; } QX;
+// ...and for bf16, the activations rounded to bf16, 32 to a vector
 
-enum Kernel { STREAM, WIDEN, VNNI };
-static const char *KERNEL_NAMES[] = {"stream", "widen", "vnni"};
+enum Kernel { STREAM, WIDEN, DOT };
+static const char *KERNEL_NAMES[] = {"stream", "widen", "dot"};
+static int bf16; // the weights' type: bf16 or int8
 static enum Kernel kernel;
 static int phases; // conv, SiLU, softplus and scan computed or not
 
 static Layer layers[NL];
-static Q8 head;
+static Matrix head;
 static float norm_f[D];
 static double weight_bytes;
 
@@ -56,8 +61,14 @@ static uint64_t rng = 88172645463325252ull;
 static float uniform(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return (float)((rng >> 11) * 0x1p-53) * 2 - 1; }
 static void *zalloc(size_t n) { void *p; if (posix_memalign(&p, 64, (n + 127) / 64 * 64)) abort(); memset(p, 0, (n + 127) / 64 * 64); return p; }
 
-static void q8_init(Q8 *m, int rows, int k) {
+static void matrix_init(Matrix *m, int rows, int k) {
   m->rows = rows; m->k = k; m->bpr = (k + BLOCK - 1) / BLOCK;
+  if (bf16) { // a float's top half; the last kept bit rounds nothing (random weights need no rounding)
+    m->b = zalloc(2 * (size_t)rows * k);
+    for (size_t i = 0; i < (size_t)rows * k; i++) { float w = uniform() / sqrtf(k); uint32_t u; memcpy(&u, &w, 4); m->b[i] = (uint16_t)(u >> 16); }
+    weight_bytes += 2.0 * rows * k;
+    return;
+  }
   m->q = zalloc((size_t)rows * k);
   m->s = zalloc((size_t)rows * m->bpr * 4);
   for (size_t i = 0; i < (size_t)rows * k; i++) m->q[i] = (int8_t)(uniform() * 127);
@@ -79,7 +90,30 @@ static void store4(float *y, int r, int q4, const float v[4], int add) {
   for (int j = 0; j < 4; j++) y[r + j * q4] = add ? y[r + j * q4] + v[j] : v[j];
 }
 
-static void product_widen(const Q8 *m, const float *x, float *y, int r0, int r1, int add) {
+static float bf16_to_float(uint16_t b) { uint32_t u = (uint32_t)b << 16; float f; memcpy(&f, &u, 4); return f; }
+
+static __m512 widen_bf16(const uint16_t *w) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)w)), 16));
+}
+
+static void product_widen_bf16(const Matrix *m, const float *x, float *y, int r0, int r1, int add) {
+  int k = m->k, q4 = (r1 - r0) / 4; // k is a multiple of 16 in this shape
+  for (int i = 0; i < q4; i++) {
+    int r = r0 + i;
+    const uint16_t *w0 = m->b + (size_t)r * k, *w1 = w0 + (size_t)q4 * k, *w2 = w1 + (size_t)q4 * k, *w3 = w2 + (size_t)q4 * k;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int j = 0; j < k; j += 16) {
+      __m512 xv = _mm512_loadu_ps(x + j);
+      a0 = _mm512_fmadd_ps(widen_bf16(w0 + j), xv, a0); a1 = _mm512_fmadd_ps(widen_bf16(w1 + j), xv, a1);
+      a2 = _mm512_fmadd_ps(widen_bf16(w2 + j), xv, a2); a3 = _mm512_fmadd_ps(widen_bf16(w3 + j), xv, a3);
+    }
+    float v[4] = {hsum(a0), hsum(a1), hsum(a2), hsum(a3)};
+    store4(y, r, q4, v, add);
+  }
+}
+
+static void product_widen(const Matrix *m, const float *x, float *y, int r0, int r1, int add) {
+  if (bf16) { product_widen_bf16(m, x, y, r0, r1, add); return; }
   int k = m->k, bpr = m->bpr, q4 = (r1 - r0) / 4;
   for (int i = 0; i < q4; i++) {
     int r = r0 + i;
@@ -100,6 +134,13 @@ static void product_widen(const Q8 *m, const float *x, float *y, int r0, int r1,
 }
 
 static void quantise(const float *x, int k, QX *qx) {
+  if (bf16) { // pairs of 16 floats rounded to 32 bf16 (k is a multiple of 32 here, or 48: pad with 0)
+    for (int j = 0; j < k; j += 32) {
+      __m512 lo = _mm512_loadu_ps(x + j), hi = k - j > 16 ? _mm512_loadu_ps(x + j + 16) : _mm512_setzero_ps();
+      qx->bf[j / 32] = _mm512_cvtne2ps_pbh(hi, lo);
+    }
+    return;
+  }
   int bpr = (k + BLOCK - 1) / BLOCK;
   float scale[E / BLOCK + 2] = {0};
   for (int b = 0; b < bpr; b++) {
@@ -122,7 +163,27 @@ static void quantise(const float *x, int k, QX *qx) {
 }
 
 // vpdpbusd multiplies unsigned by signed bytes: |x| times w with x's sign moved onto w.
-static void product_vnni(const Q8 *m, const QX *qx, float *y, int r0, int r1, int add) {
+static void product_dot_bf16(const Matrix *m, const QX *qx, float *y, int r0, int r1, int add) {
+  int k = m->k, q4 = (r1 - r0) / 4;
+  for (int i = 0; i < q4; i++) {
+    int r = r0 + i;
+    const uint16_t *w0 = m->b + (size_t)r * k, *w1 = w0 + (size_t)q4 * k, *w2 = w1 + (size_t)q4 * k, *w3 = w2 + (size_t)q4 * k;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int j = 0; j < k; j += 32) {
+      __mmask32 mk = k - j >= 32 ? ~0u : (1u << (k - j)) - 1;
+      __m512bh xv = qx->bf[j / 32];
+      a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_maskz_loadu_epi16(mk, w0 + j), xv);
+      a1 = _mm512_dpbf16_ps(a1, (__m512bh)_mm512_maskz_loadu_epi16(mk, w1 + j), xv);
+      a2 = _mm512_dpbf16_ps(a2, (__m512bh)_mm512_maskz_loadu_epi16(mk, w2 + j), xv);
+      a3 = _mm512_dpbf16_ps(a3, (__m512bh)_mm512_maskz_loadu_epi16(mk, w3 + j), xv);
+    }
+    float v[4] = {hsum(a0), hsum(a1), hsum(a2), hsum(a3)};
+    store4(y, r, q4, v, add);
+  }
+}
+
+static void product_dot(const Matrix *m, const QX *qx, float *y, int r0, int r1, int add) {
+  if (bf16) { product_dot_bf16(m, qx, y, r0, r1, add); return; }
   int k = m->k, bpr = m->bpr, pairs = (bpr + 1) / 2, q4 = (r1 - r0) / 4;
   const __m512i zero = _mm512_setzero_si512();
   const __m512i spread = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -148,22 +209,23 @@ static void product_vnni(const Q8 *m, const QX *qx, float *y, int r0, int r1, in
   }
 }
 
-static void product_stream(const Q8 *m, float *y, int r0, int r1) {
-  size_t k = m->k, len = (size_t)(r1 - r0) / 4 * k;
-  const int8_t *p0 = m->q + (size_t)r0 * k, *p1 = p0 + len, *p2 = p1 + len, *p3 = p2 + len;
+static void product_stream(const Matrix *m, float *y, int r0, int r1) {
+  size_t k = m->k * (bf16 ? 2 : 1), len = (size_t)(r1 - r0) / 4 * k; // in bytes
+  const char *base = bf16 ? (const char *)m->b : (const char *)m->q;
+  const char *p0 = base + (size_t)r0 * k, *p1 = p0 + len, *p2 = p1 + len, *p3 = p2 + len;
   __m512i a = _mm512_setzero_si512(), b = a, c = a, d = a;
   for (size_t i = 0; i + 64 <= len; i += 64) {
     a = _mm512_xor_si512(a, _mm512_loadu_si512(p0 + i)); b = _mm512_xor_si512(b, _mm512_loadu_si512(p1 + i));
     c = _mm512_xor_si512(c, _mm512_loadu_si512(p2 + i)); d = _mm512_xor_si512(d, _mm512_loadu_si512(p3 + i));
   }
   __m512 f = _mm512_setzero_ps();
-  for (const float *s = m->s + (size_t)r0 * m->bpr, *e = m->s + (size_t)r1 * m->bpr; s + 16 <= e; s += 16) f = _mm512_add_ps(f, _mm512_loadu_ps(s));
+  if (!bf16) for (const float *s = m->s + (size_t)r0 * m->bpr, *e = m->s + (size_t)r1 * m->bpr; s + 16 <= e; s += 16) f = _mm512_add_ps(f, _mm512_loadu_ps(s));
   y[r0] = 1e-9f * (_mm512_reduce_add_epi32(_mm512_xor_si512(_mm512_xor_si512(a, b), _mm512_xor_si512(c, d))) + hsum(f));
 }
 
-static void product(const Q8 *m, const float *x, const QX *qx, float *y, int r0, int r1, int add) {
+static void product(const Matrix *m, const float *x, const QX *qx, float *y, int r0, int r1, int add) {
   if (kernel == WIDEN) product_widen(m, x, y, r0, r1, add);
-  else if (kernel == VNNI) product_vnni(m, qx, y, r0, r1, add);
+  else if (kernel == DOT) product_dot(m, qx, y, r0, r1, add);
   else product_stream(m, y, r0, r1);
 }
 
@@ -209,7 +271,7 @@ static void step(int t) { // t: this thread, 0 or 1
   for (int l = 0; l < NL; l++) {
     Layer *ly = &layers[l];
     rms_norm(resid, ly->norm, xn); // both threads: 768 values, cheaper than a barrier
-    if (kernel == VNNI) quantise(xn, D, &qx_norm[t]);
+    if (kernel == DOT) quantise(xn, D, &qx_norm[t]);
     product(&ly->in, xn, &qx_norm[t], xz, t * E, (t + 1) * E, 0);
     barrier();
     int c0 = t * E / 2, c1 = (t + 1) * E / 2;
@@ -224,7 +286,7 @@ static void step(int t) { // t: this thread, 0 or 1
       for (int c = c0; c < c1; c++) xc[c] = xc[c] / (1 + expf(-xc[c]));
     }
     barrier();
-    if (kernel == VNNI) quantise(xc, E, &qx_conv[t]);
+    if (kernel == DOT) quantise(xc, E, &qx_conv[t]);
     product(&ly->xp, xc, &qx_conv[t], dbc, t * XP / 2, (t + 1) * XP / 2, 0);
     barrier();
     float dt[E], gate[E]; // indexed by channel; this thread fills [c0, c1)
@@ -244,12 +306,12 @@ static void step(int t) { // t: this thread, 0 or 1
       }
     }
     barrier();
-    if (kernel == VNNI) quantise(yv, E, &qx_y[t]);
+    if (kernel == DOT) quantise(yv, E, &qx_y[t]);
     product(&ly->out, yv, &qx_y[t], resid, t * D / 2, (t + 1) * D / 2, 1);
     barrier();
   }
   rms_norm(resid, norm_f, xn);
-  if (kernel == VNNI) quantise(xn, D, &qx_norm[t]);
+  if (kernel == DOT) quantise(xn, D, &qx_norm[t]);
   int half = V / 2 / 4 * 4;
   product(&head, xn, &qx_norm[t], logits, t ? half : 0, t ? V : half, 0);
   barrier();
@@ -309,39 +371,45 @@ static double probe_gb_s(void) {
 // ---- the kernels checked against a float64 sum before anything is timed
 
 static void check_kernels(void) {
-  Q8 m; q8_init(&m, 64, E);
+  Matrix m; matrix_init(&m, 64, E);
   weight_bytes = 0;
-  float x[E], y_widen[64], y_vnni[64];
+  float x[E], y_widen[64], y_dot[64];
   for (int i = 0; i < E; i++) x[i] = uniform();
   static QX qx;
   quantise(x, E, &qx);
   product_widen(&m, x, y_widen, 0, 64, 0);
-  product_vnni(&m, &qx, y_vnni, 0, 64, 0);
-  double err_widen = 0, err_vnni = 0, norm = 0;
+  product_dot(&m, &qx, y_dot, 0, 64, 0);
+  double err_widen = 0, err_dot = 0, norm = 0;
   for (int r = 0; r < 64; r++) {
     double ref = 0;
-    for (int k = 0; k < E; k++) ref += (double)m.q[(size_t)r * E + k] * m.s[r * m.bpr + k / BLOCK] * x[k];
+    for (int k = 0; k < E; k++) {
+      size_t i = (size_t)r * E + k;
+      ref += (bf16 ? (double)bf16_to_float(m.b[i]) : (double)m.q[i] * m.s[r * m.bpr + k / BLOCK]) * x[k];
+    }
     err_widen = fmax(err_widen, fabs(y_widen[r] - ref));
-    err_vnni += (y_vnni[r] - ref) * (y_vnni[r] - ref);
+    err_dot += (y_dot[r] - ref) * (y_dot[r] - ref);
     norm += ref * ref;
   }
-  printf("check: widen max abs error %.2e (float64 sum; |y| ~ %.2f); vnni rms relative error %.4f (activations quantised)\n",
-         err_widen, sqrt(norm / 64), sqrt(err_vnni / norm));
-  if (err_widen > 1e-4 || sqrt(err_vnni / norm) > 0.02) { fprintf(stderr, "kernel check failed\n"); exit(1); }
+  printf("check: widen max abs error %.2e (float64 sum; |y| ~ %.2f); dot rms relative error %.4f (activations %s)\n",
+         err_widen, sqrt(norm / 64), sqrt(err_dot / norm), bf16 ? "rounded to bf16" : "quantised");
+  if (err_widen > 1e-4 || sqrt(err_dot / norm) > 0.02) { fprintf(stderr, "kernel check failed\n"); exit(1); }
 }
 
 int main(int argc, char **argv) {
   int cycles = argc > 1 ? atoi(argv[1]) : 100;
   double fast = argc > 2 ? atof(argv[2]) : 42;
+  if (argc > 3 && strcmp(argv[3], "bf16") == 0) bf16 = 1;
+  else if (argc > 3 && strcmp(argv[3], "int8") != 0) { fprintf(stderr, "weight type must be int8 or bf16, got %s\n", argv[3]); return 2; }
+  printf("weights: %s\n", bf16 ? "bf16" : "int8");
   check_kernels();
   for (int l = 0; l < NL; l++) {
     Layer *ly = &layers[l];
-    q8_init(&ly->in, 2 * E, D); q8_init(&ly->xp, XP, E); q8_init(&ly->dt, E, R); q8_init(&ly->out, D, E);
+    matrix_init(&ly->in, 2 * E, D); matrix_init(&ly->xp, XP, E); matrix_init(&ly->dt, E, R); matrix_init(&ly->out, D, E);
     ly->convw = f32_init(E * KC, 0, 0.3f); ly->convb = f32_init(E, 0, 0.1f);
     ly->A = f32_init(E * NS, -4, 3); ly->Dv = f32_init(E, 1, 0.1f); ly->dtb = f32_init(E, -3, 1); ly->norm = f32_init(D, 1, 0.1f);
     ly->conv_state = zalloc(4 * E * KC); ly->h = zalloc(4 * E * NS);
   }
-  q8_init(&head, V, D);
+  matrix_init(&head, V, D);
   weight_bytes += 4.0 * D;
   for (int i = 0; i < D; i++) norm_f[i] = 1;
   probe_buffer = zalloc(4 * PROBE_INTS);
@@ -351,7 +419,7 @@ int main(int argc, char **argv) {
   pthread_t th;
   pthread_create(&th, NULL, worker, NULL);
   enum { VARIANTS = 6 };
-  const enum Kernel kernels[VARIANTS] = {STREAM, WIDEN, VNNI, STREAM, WIDEN, VNNI};
+  const enum Kernel kernels[VARIANTS] = {STREAM, WIDEN, DOT, STREAM, WIDEN, DOT};
   const int with_phases[VARIANTS] = {0, 0, 0, 1, 1, 1};
   double seconds[2][VARIANTS] = {{0}}, probe_sum[2] = {0};
   int kept[2] = {0}, dropped = 0;

@@ -40,10 +40,10 @@ enum { D = 768, E = 1536, NS = 16, R = 48, XP = R + 2 * NS, NL = 24, V = 50280, 
 
 typedef struct { int8_t *q; uint16_t *b; float *s; int rows, k, bpr; } Matrix; // q and s (int8) or b (bf16)
 typedef struct { Matrix in, xp, dt, out; float *convw, *convb, *A, *Dv, *dtb, *norm, *conv_state, *h; } Layer;
-// Activations quantised per block (int8 dot): |x| as unsigned bytes, the signs as a mask per 64, and
-// each pair of blocks' two scales spread over the 16 lanes their sums land in.
+// The activations as the dot products take them. int8: quantised per block, |x| as unsigned bytes,
+// the signs as a mask per 64, and each pair of blocks' two scales spread over the 16 lanes their
+// sums land in. bf16: rounded to bf16, 32 to a vector.
 typedef struct { int8_t q[E + 64]; uint8_t ax[E + 64]; __mmask64 sign[E / 64 + 1]; float lanes[(E / 64 + 1) * 16]; __m512bh bf[E / 32]; } QX;
-// ...and for bf16, the activations rounded to bf16, 32 to a vector
 
 enum Kernel { STREAM, WIDEN, DOT };
 static const char *KERNEL_NAMES[] = {"stream", "widen", "dot"};
@@ -63,7 +63,7 @@ static void *zalloc(size_t n) { void *p; if (posix_memalign(&p, 64, (n + 127) / 
 
 static void matrix_init(Matrix *m, int rows, int k) {
   m->rows = rows; m->k = k; m->bpr = (k + BLOCK - 1) / BLOCK;
-  if (bf16) { // a float's top half; the last kept bit rounds nothing (random weights need no rounding)
+  if (bf16) { // a random float truncated to its top half: random weights need no rounding
     m->b = zalloc(2 * (size_t)rows * k);
     for (size_t i = 0; i < (size_t)rows * k; i++) { float w = uniform() / sqrtf(k); uint32_t u; memcpy(&u, &w, 4); m->b[i] = (uint16_t)(u >> 16); }
     weight_bytes += 2.0 * rows * k;

@@ -162,7 +162,6 @@ static void quantise(const float *x, int k, QX *qx) {
   }
 }
 
-// vpdpbusd multiplies unsigned by signed bytes: |x| times w with x's sign moved onto w.
 static void product_dot_bf16(const Matrix *m, const QX *qx, float *y, int r0, int r1, int add) {
   int k = m->k, q4 = (r1 - r0) / 4;
   for (int i = 0; i < q4; i++) {
@@ -184,6 +183,7 @@ static void product_dot_bf16(const Matrix *m, const QX *qx, float *y, int r0, in
 
 static void product_dot(const Matrix *m, const QX *qx, float *y, int r0, int r1, int add) {
   if (bf16) { product_dot_bf16(m, qx, y, r0, r1, add); return; }
+  // vpdpbusd multiplies unsigned by signed bytes: |x| times w, with x's sign moved onto w.
   int k = m->k, bpr = m->bpr, pairs = (bpr + 1) / 2, q4 = (r1 - r0) / 4;
   const __m512i zero = _mm512_setzero_si512();
   const __m512i spread = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
